@@ -1,0 +1,76 @@
+"""Writing audit events. Call these inside the transaction of the change they record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from trialsnest.audit.models import AuditEvent
+from trialsnest.tenancy.models import Organization
+
+
+def changed_fields(
+    *,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    phi: Iterable[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """The fields that differ. PHI fields are named, their values never stored."""
+    phi = set(phi)
+    changes: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if before == after:
+            continue
+        if name in phi:
+            changes[name] = {"phi": True}
+        else:
+            changes[name] = {"old": _jsonable(before), "new": _jsonable(after)}
+    return changes
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return sorted(str(v) for v in value)
+    return str(value)
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    ip = request.META.get("REMOTE_ADDR") or None
+    return str(ip) if ip else None
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Any = None,
+    organization: Organization | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    changes: Mapping[str, Any] | None = None,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name or ""
+        object_id = object_id or str(getattr(obj, "code", obj.pk))
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        organization=organization,
+        object_type=object_type,
+        object_id=object_id,
+        changes=dict(changes or {}),
+        reason=reason,
+        ip=client_ip(request),
+    )

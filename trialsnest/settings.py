@@ -1,0 +1,304 @@
+"""TrialsNest settings, configured entirely by environment variables.
+
+A value that cannot be parsed stops the process with a message naming the variable: a typo in
+production must never silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+from environs import Env, EnvError
+
+# Lets ModelForm[...] and QuerySet[...] be subscripted at run time, as the type hints use them.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / ".data"
+
+env = Env()
+
+
+def _read_settings() -> dict[str, object]:
+    try:
+        debug = env.bool("DEBUG", False)
+        values: dict[str, object] = {
+            "DEBUG": debug,
+            "SECRET_KEY": env.str("SECRET_KEY", "" if not debug else "insecure-dev-key"),
+            "ALLOWED_HOSTS": env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"]),
+            "CSRF_TRUSTED_ORIGINS": env.list("CSRF_TRUSTED_ORIGINS", []),
+            "DATABASE_URL": env.str("DATABASE_URL", ""),
+            "REDIS_URL": env.str("REDIS_URL", ""),
+            "EMAIL": env.dj_email_url("EMAIL_URL", "console://"),
+            "DEFAULT_FROM_EMAIL": env.str("DEFAULT_FROM_EMAIL", "TrialsNest <noreply@localhost>"),
+            "SECURE_COOKIES": env.bool("SECURE_COOKIES", not debug),
+            "SECURE_SSL_REDIRECT": env.bool("SECURE_SSL_REDIRECT", not debug),
+            "SECURE_HSTS_SECONDS": env.int("SECURE_HSTS_SECONDS", 0 if debug else 31_536_000),
+            "BEHIND_TLS_PROXY": env.bool("BEHIND_TLS_PROXY", False),
+            "SESSION_IDLE_MINUTES": env.int("SESSION_IDLE_MINUTES", 30),
+            "SESSION_ABSOLUTE_HOURS": env.int("SESSION_ABSOLUTE_HOURS", 12),
+            "LOGIN_FAILURE_LIMIT": env.int("LOGIN_FAILURE_LIMIT", 5),
+            "LOGIN_LOCKOUT_MINUTES": env.int("LOGIN_LOCKOUT_MINUTES", 30),
+            "LOG_LEVEL": env.log_level("LOG_LEVEL", "INFO"),
+            "CELERY_TASK_ALWAYS_EAGER": env.bool("CELERY_TASK_ALWAYS_EAGER", False),
+        }
+    except EnvError as exc:
+        raise ImproperlyConfigured(f"Bad environment variable: {exc}") from exc
+    if not values["SECRET_KEY"]:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+    for name in ("SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "LOGIN_FAILURE_LIMIT"):
+        if int(str(values[name])) <= 0:
+            raise ImproperlyConfigured(f"{name} must be a positive number.")
+    return values
+
+
+_v = _read_settings()
+
+DEBUG: bool = bool(_v["DEBUG"])
+SECRET_KEY = str(_v["SECRET_KEY"])
+ALLOWED_HOSTS: list[str] = list(_v["ALLOWED_HOSTS"])  # type: ignore[call-overload]
+CSRF_TRUSTED_ORIGINS: list[str] = list(_v["CSRF_TRUSTED_ORIGINS"])  # type: ignore[call-overload]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",  # array fields and full-text search: core PostgreSQL only
+    "django_htmx",
+    "guardian",
+    "axes",
+    "trialsnest.accounts",
+    "trialsnest.tenancy",
+    "trialsnest.studies",
+    "trialsnest.audit",
+    "leads",
+    "prescreen",
+    "records",
+    "scheduling",
+    "reporting",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "trialsnest.tenancy.middleware.SessionTimeoutMiddleware",
+    "trialsnest.tenancy.middleware.ActiveMembershipMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Axes must be last: it answers lockouts raised by the authentication backend.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "trialsnest.urls"
+WSGI_APPLICATION = "trialsnest.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "trialsnest.tenancy.context_processors.shell",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = str(_v["DATABASE_URL"])
+    if not url:
+        # The embedded default (DESIGN.md): no DATABASE_URL means our own PostgreSQL.
+        from trialsnest.embedded import embedded_database_url
+
+        url = embedded_database_url()
+    try:
+        import dj_database_url
+
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"Bad environment variable DATABASE_URL: {exc}") from exc
+    if config.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...).")
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = str(_v["REDIS_URL"])
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Authentication
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3  # invitations use the same tokens
+
+# Guardian grants sponsor viewers their StudySites; it needs no anonymous user here.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
+
+AXES_FAILURE_LIMIT = int(str(_v["LOGIN_FAILURE_LIMIT"]))
+AXES_COOLOFF_TIME = int(str(_v["LOGIN_LOCKOUT_MINUTES"])) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# Never write the submitted username (an e-mail address) into logs.
+AXES_SENSITIVE_PARAMETERS = ["username", "password"]
+AXES_IPWARE_PROXY_COUNT = 1 if _v["BEHIND_TLS_PROXY"] else 0
+
+# Sessions: idle and absolute timeouts are enforced by SessionTimeoutMiddleware.
+SESSION_IDLE_TIMEOUT = int(str(_v["SESSION_IDLE_MINUTES"])) * 60
+SESSION_ABSOLUTE_TIMEOUT = int(str(_v["SESSION_ABSOLUTE_HOURS"])) * 60 * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = bool(_v["SECURE_COOKIES"])
+CSRF_COOKIE_SECURE = bool(_v["SECURE_COOKIES"])
+CSRF_COOKIE_HTTPONLY = True
+
+# Transport security
+SECURE_SSL_REDIRECT = bool(_v["SECURE_SSL_REDIRECT"])
+SECURE_HSTS_SECONDS = int(str(_v["SECURE_HSTS_SECONDS"]))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if _v["BEHIND_TLS_PROXY"]:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy: scripts only from us or with the per-request nonce, no inline styles.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+# Internationalization
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# Static files
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = True
+
+# E-mail
+_email = dict(_v["EMAIL"])  # type: ignore[call-overload]
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+if _email.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+DEFAULT_FROM_EMAIL = str(_v["DEFAULT_FROM_EMAIL"])
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Celery: Redis when REDIS_URL is set, else a broker that needs no server.
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+else:
+    _broker = DATA_DIR / "broker"
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker / "queue"),
+        "data_folder_out": str(_broker / "queue"),
+        "processed_folder": str(_broker / "processed"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{_broker / 'results'}"
+CELERY_TASK_ALWAYS_EAGER = bool(_v["CELERY_TASK_ALWAYS_EAGER"])
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 60 * 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "heartbeat": {"task": "trialsnest.tasks.heartbeat", "schedule": 60.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# Logging: request data never reaches the logs, only the path and the status.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"no_phi": {"()": "trialsnest.logging.RedactPatientData"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_phi"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": _v["LOG_LEVEL"]},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
+}

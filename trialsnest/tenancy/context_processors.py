@@ -1,0 +1,35 @@
+"""What the shell needs on every page: the active organization and the role's navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from trialsnest.tenancy.models import Membership, Role
+
+NAV: dict[str, list[tuple[str, str]]] = {
+    Role.COORDINATOR: [("queue", "Queue")],
+    Role.SITE_LEAD: [("queue", "Queue"), ("dashboard", "Dashboard")],
+    Role.ORG_ADMIN: [
+        ("queue", "Queue"),
+        ("dashboard", "Dashboard"),
+        ("settings_users", "Settings"),
+    ],
+    "sponsor": [("sponsor_reports", "Reports")],
+}
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    membership: Membership | None = getattr(request, "membership", None)
+    if membership is not None:
+        nav = NAV[membership.role]
+    elif getattr(request, "sponsor_membership", None) is not None:
+        nav = NAV["sponsor"]
+    else:
+        nav = []
+    return {
+        "nav": nav,
+        "active_membership": membership,
+        "has_other_organizations": getattr(request, "has_other_organizations", False),
+    }

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from trialsnest.accounts.models import User
+from trialsnest.studies.models import Study, StudySite
+from trialsnest.tenancy.models import Organization, Role, Site
+
+WEEKDAYS = [
+    (1, "Mon"),
+    (2, "Tue"),
+    (3, "Wed"),
+    (4, "Thu"),
+    (5, "Fri"),
+    (6, "Sat"),
+    (7, "Sun"),
+]
+
+
+class RestrictionFields(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    sites = forms.ModelMultipleChoiceField(
+        queryset=Site.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave empty for all sites.",
+    )
+    study_sites = forms.ModelMultipleChoiceField(
+        queryset=StudySite.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Studies at sites",
+        help_text="Leave empty for all studies (org admins are never restricted).",
+    )
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sites_field: Any = self.fields["sites"]
+        sites_field.queryset = Site.objects.filter(organization=organization)
+        study_sites_field: Any = self.fields["study_sites"]
+        study_sites_field.queryset = StudySite.objects.filter(
+            organization=organization
+        ).select_related("site", "study")
+
+
+class InviteForm(RestrictionFields):
+    email = forms.EmailField(label="E-mail address")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+
+    field_order = ["email", "first_name", "last_name", "role", "sites", "study_sites"]
+
+
+class MembershipForm(RestrictionFields):
+    pass
+
+
+class DeactivateForm(forms.Form):
+    reason = forms.CharField(max_length=500, required=False, widget=forms.TextInput)
+
+
+class SiteForm(forms.ModelForm[Site]):
+    business_days = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Site
+        fields = [
+            "name",
+            "timezone",
+            "opens_at",
+            "closes_at",
+            "business_days",
+            "address",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+        ]
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.organization = organization
+        self.organization = organization
+
+    def clean_name(self) -> str:
+        name = str(self.cleaned_data["name"]).strip()
+        clash = Site.objects.filter(organization=self.organization, name__iexact=name)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another site already has this name.")
+        return name
+
+
+class StudySiteFields(forms.ModelForm[StudySite]):
+    class Meta:
+        model = StudySite
+        fields = ["recruitment_status", "enrollment_target", "lay_summary", "rank"]
+        labels = {"rank": "Rank for “any site” interest (lowest first)"}
+        help_texts = {
+            "lay_summary": "Plain-language summary shown on the public study page. "
+            "Leave empty to use the registry's brief summary.",
+        }
+
+
+class StudySiteCreateForm(StudySiteFields):
+    site = forms.ModelChoiceField(queryset=Site.objects.none())
+    study = forms.ModelChoiceField(queryset=Study.objects.all())
+
+    class Meta(StudySiteFields.Meta):
+        fields = ["site", "study", *StudySiteFields.Meta.fields]
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        site_field: Any = self.fields["site"]
+        site_field.queryset = Site.objects.filter(organization=organization)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        site, study = data.get("site"), data.get("study")
+        if site and study and StudySite.objects.filter(site=site, study=study).exists():
+            self.add_error("study", "This study already runs at this site.")
+        return data
+
+
+class StudySiteEditForm(StudySiteFields):
+    sponsor_viewers = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Share aggregate reports with",
+        help_text="Sponsor viewers see aggregates only, never a patient.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["sponsor_viewers"]
+        field.queryset = User.objects.filter(
+            sponsor_membership__sponsor_id=self.instance.study.sponsor_id,
+            sponsor_membership__is_active=True,
+        )

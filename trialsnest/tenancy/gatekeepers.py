@@ -1,0 +1,113 @@
+"""The one way views reach tenant-owned objects.
+
+Every `get_<thing>_for_user` looks the object up *inside the active organization* of the request,
+so another organization's object is a 404 — never a 403 that would confirm it exists. Role checks
+(which are about the user's own organization) answer 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from guardian.shortcuts import get_objects_for_user
+
+from trialsnest.studies.models import StudySite
+from trialsnest.tenancy.models import Membership, Role, Site, SponsorMembership
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+P = ParamSpec("P")
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+
+def active_membership(request: HttpRequest) -> Membership:
+    membership: Membership | None = getattr(request, "membership", None)
+    if membership is None:
+        raise PermissionDenied("No active organization.")
+    return membership
+
+
+def member_required(*roles: Role) -> Callable[[View[P]], View[P]]:
+    """Require a signed-in member of the active organization, optionally with one of `roles`."""
+
+    def decorator(view: View[P]) -> View[P]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership: Membership | None = getattr(request, "membership", None)
+            if membership is None:
+                if getattr(request, "has_other_organizations", False):
+                    return redirect("choose_organization")
+                raise PermissionDenied("This page is for members of an organization.")
+            if roles and membership.role not in roles:
+                raise PermissionDenied("Your role does not include this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def sponsor_viewer_required(view: View[P]) -> View[P]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if getattr(request, "sponsor_membership", None) is None:
+            raise PermissionDenied("This page is for sponsor viewers.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _by_code[M: Model](queryset: QuerySet[M], code: Any) -> M:
+    try:
+        parsed = uuid.UUID(str(code))
+    except ValueError:
+        raise Http404("Not found.") from None
+    obj = queryset.filter(code=parsed).first()
+    if obj is None:
+        raise Http404("Not found.")
+    return obj
+
+
+def get_site_for_user(request: HttpRequest, code: Any) -> Site:
+    membership = active_membership(request)
+    return _by_code(Site.objects.filter(organization_id=membership.organization_id), code)
+
+
+def get_study_site_for_user(request: HttpRequest, code: Any) -> StudySite:
+    membership = active_membership(request)
+    queryset = membership.visible_study_sites().select_related("site", "study")
+    return _by_code(queryset, code)
+
+
+def get_membership_for_user(request: HttpRequest, code: Any) -> Membership:
+    membership = active_membership(request)
+    queryset = Membership.objects.filter(organization_id=membership.organization_id)
+    return _by_code(queryset.select_related("user"), code)
+
+
+def sponsor_study_sites(user: AbstractBaseUser) -> QuerySet[StudySite]:
+    """The StudySites an organization has shared with this sponsor viewer."""
+    granted: QuerySet[StudySite] = get_objects_for_user(
+        user, "studies.view_studysite_reports", klass=StudySite, accept_global_perms=False
+    )
+    return granted
+
+
+def get_sponsor_membership(request: HttpRequest) -> SponsorMembership:
+    sponsor: SponsorMembership | None = getattr(request, "sponsor_membership", None)
+    if sponsor is None:
+        raise PermissionDenied("This page is for sponsor viewers.")
+    return sponsor

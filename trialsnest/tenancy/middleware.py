@@ -1,0 +1,89 @@
+"""Session timeouts and the active organization of each request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+from trialsnest.tenancy.models import Membership, SponsorMembership
+
+# Writing the session on every request would cost a query per page; a minute of slack is fine.
+SEEN_RESOLUTION = 60
+
+
+def sign_out(request: HttpRequest, reason: str) -> None:
+    request.logout_reason = reason  # type: ignore[attr-defined]  # read by the audit receiver
+    logout(request)
+    messages.info(request, reason)
+
+
+class SessionTimeoutMiddleware:
+    """Idle timeout (settings.SESSION_IDLE_TIMEOUT) and absolute timeout since sign-in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            session = request.session
+            auth_at = float(session.get("auth_at", now))
+            seen_at = float(session.get("seen_at", now))
+            if now - seen_at > settings.SESSION_IDLE_TIMEOUT:
+                sign_out(request, "You were signed out after a period of inactivity.")
+            elif now - auth_at > settings.SESSION_ABSOLUTE_TIMEOUT:
+                sign_out(request, "Your session ended. Please sign in again.")
+            elif "auth_at" not in session or now - seen_at >= SEEN_RESOLUTION:
+                session["auth_at"], session["seen_at"] = auth_at, now
+        return self.get_response(request)
+
+
+class ActiveMembershipMiddleware:
+    """Sets request.membership (the active organization) and request.sponsor_membership.
+
+    The active organization is remembered in the session. A user whose active membership was
+    deactivated is signed out on their next request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None  # type: ignore[attr-defined]
+        request.sponsor_membership = None  # type: ignore[attr-defined]
+        request.has_other_organizations = False  # type: ignore[attr-defined]
+        if request.user.is_authenticated:
+            self.resolve(request)
+        return self.get_response(request)
+
+    def resolve(self, request: HttpRequest) -> None:
+        active_code = request.session.get("organization")
+        memberships = list(
+            Membership.objects.filter(user_id=request.user.pk).select_related("organization")
+        )
+        chosen = [m for m in memberships if str(m.organization.code) == active_code]
+        if chosen and not chosen[0].is_active:
+            sign_out(request, "Your access to this organization was removed.")
+            return
+        live = [m for m in memberships if m.is_active]
+        request.has_other_organizations = len(live) > 1  # type: ignore[attr-defined]
+        if chosen:
+            request.membership = chosen[0]  # type: ignore[attr-defined]
+        elif len(live) == 1:
+            request.membership = live[0]  # type: ignore[attr-defined]
+            request.session["organization"] = str(live[0].organization.code)
+        if not memberships:
+            sponsor = (
+                SponsorMembership.objects.filter(user_id=request.user.pk)
+                .select_related("sponsor")
+                .first()
+            )
+            if sponsor is not None and not sponsor.is_active:
+                sign_out(request, "Your access was removed.")
+                return
+            request.sponsor_membership = sponsor  # type: ignore[attr-defined]

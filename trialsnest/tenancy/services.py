@@ -1,0 +1,338 @@
+"""Writes to tenancy: invitations, roles, restrictions, deactivation, sites and StudySites.
+
+Each function is atomic and writes its audit event in the same transaction; e-mails go out
+after commit through Celery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+
+from trialsnest.accounts.models import User
+from trialsnest.audit.services import audit_record, changed_fields
+from trialsnest.studies.models import Study, StudySite
+from trialsnest.tenancy.models import Membership, Organization, Role, Site
+
+SITE_FIELDS = (
+    "name",
+    "timezone",
+    "opens_at",
+    "closes_at",
+    "business_days",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+)
+STUDY_SITE_FIELDS = ("recruitment_status", "enrollment_target", "lay_summary", "rank")
+REPORT_PERMISSION = "studies.view_studysite_reports"
+
+
+def _restrictions(membership: Membership) -> dict[str, Any]:
+    return {
+        "restricted_sites": [str(s.code) for s in membership.restricted_sites.all()],
+        "restricted_study_sites": [str(s.code) for s in membership.restricted_study_sites.all()],
+    }
+
+
+def _check_restrictions(
+    organization: Organization, sites: Iterable[Site], study_sites: Iterable[StudySite]
+) -> None:
+    if any(s.organization_id != organization.pk for s in [*sites, *study_sites]):
+        raise ValidationError("Restrictions must name this organization's sites and studies.")
+
+
+@transaction.atomic
+def membership_invite(
+    *,
+    organization: Organization,
+    email: str,
+    role: Role,
+    actor: User,
+    first_name: str = "",
+    last_name: str = "",
+    sites: Iterable[Site] = (),
+    study_sites: Iterable[StudySite] = (),
+    base_url: str = "",
+    request: HttpRequest | None = None,
+) -> Membership:
+    """Invite someone by e-mail: a new user gets an account without a password and a link."""
+    email = email.strip().lower()
+    sites, study_sites = list(sites), list(study_sites)
+    _check_restrictions(organization, sites, study_sites)
+    user = get_user_model().objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email, first_name=first_name, last_name=last_name)
+    elif Membership.objects.filter(user=user, organization=organization).exists():
+        raise ValidationError({"email": "This person is already a member of the organization."})
+    elif hasattr(user, "sponsor_membership"):
+        raise ValidationError({"email": "This address belongs to a sponsor viewer."})
+    membership = Membership.objects.create(user=user, organization=organization, role=role)
+    membership.restricted_sites.set(sites)
+    membership.restricted_study_sites.set(study_sites)
+    audit_record(
+        action="membership.invited",
+        actor=actor,
+        organization=organization,
+        obj=membership,
+        changes={"role": {"old": None, "new": role}, **_restriction_changes({}, membership)},
+        request=request,
+    )
+    _send_invitation_after_commit(membership, base_url)
+    return membership
+
+
+def _restriction_changes(before: dict[str, Any], membership: Membership) -> dict[str, Any]:
+    after = _restrictions(membership)
+    return changed_fields(old=before, new=after) if before else {
+        k: {"old": None, "new": v} for k, v in after.items() if v
+    }
+
+
+def _send_invitation_after_commit(membership: Membership, base_url: str) -> None:
+    from trialsnest.tenancy.tasks import send_invitation
+
+    membership_id = membership.pk
+    transaction.on_commit(lambda: send_invitation.delay(membership_id, base_url))
+
+
+@transaction.atomic
+def membership_resend_invitation(
+    *, membership: Membership, actor: User, base_url: str, request: HttpRequest | None = None
+) -> None:
+    if membership.user.has_usable_password():
+        raise ValidationError("This person has already set a password.")
+    audit_record(
+        action="membership.invitation_resent",
+        actor=actor,
+        organization=membership.organization,
+        obj=membership,
+        request=request,
+    )
+    _send_invitation_after_commit(membership, base_url)
+
+
+def _other_active_admins(membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(
+            organization_id=membership.organization_id, role=Role.ORG_ADMIN, is_active=True
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def membership_update(
+    *,
+    membership: Membership,
+    role: Role,
+    sites: Iterable[Site],
+    study_sites: Iterable[StudySite],
+    actor: User,
+    request: HttpRequest | None = None,
+) -> Membership:
+    """Change role and restrictions; each kind of change is its own audit event."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    sites, study_sites = list(sites), list(study_sites)
+    _check_restrictions(membership.organization, sites, study_sites)
+    if (
+        membership.role == Role.ORG_ADMIN
+        and role != Role.ORG_ADMIN
+        and not _other_active_admins(membership)
+    ):
+        raise ValidationError({"role": "The organization needs at least one active org admin."})
+    if role != membership.role:
+        audit_record(
+            action="membership.role_changed",
+            actor=actor,
+            organization=membership.organization,
+            obj=membership,
+            changes=changed_fields(old={"role": membership.role}, new={"role": role}),
+            request=request,
+        )
+        membership.role = role
+        membership.save(update_fields=["role"])
+    before = _restrictions(membership)
+    membership.restricted_sites.set(sites)
+    membership.restricted_study_sites.set(study_sites)
+    changes = _restriction_changes(before, membership)
+    if changes:
+        audit_record(
+            action="membership.restrictions_changed",
+            actor=actor,
+            organization=membership.organization,
+            obj=membership,
+            changes=changes,
+            request=request,
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_set_active(
+    *,
+    membership: Membership,
+    active: bool,
+    actor: User,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Membership:
+    """Deactivate (the user is signed out on their next request) or reactivate a member."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.is_active == active:
+        return membership
+    if not active:
+        if membership.user_id == actor.pk:
+            raise ValidationError("You cannot deactivate yourself.")
+        if membership.role == Role.ORG_ADMIN and not _other_active_admins(membership):
+            raise ValidationError("The organization needs at least one active org admin.")
+    membership.is_active = active
+    membership.deactivated_at = None if active else timezone.now()
+    membership.save(update_fields=["is_active", "deactivated_at"])
+    audit_record(
+        action="membership.reactivated" if active else "membership.deactivated",
+        actor=actor,
+        organization=membership.organization,
+        obj=membership,
+        changes=changed_fields(old={"is_active": not active}, new={"is_active": active}),
+        reason=reason,
+        request=request,
+    )
+    return membership
+
+
+def _snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in fields}
+
+
+@transaction.atomic
+def site_save(
+    *, site: Site, actor: User, request: HttpRequest | None = None
+) -> Site:
+    """Create or update a site (the caller sets its organization and fields)."""
+    site.full_clean()
+    before = (
+        _snapshot(Site.objects.get(pk=site.pk), SITE_FIELDS) if site.pk else {}
+    )
+    created = site.pk is None
+    site.save()
+    audit_record(
+        action="site.created" if created else "site.updated",
+        actor=actor,
+        organization=site.organization,
+        obj=site,
+        changes=changed_fields(old=before, new=_snapshot(site, SITE_FIELDS)),
+        request=request,
+    )
+    return site
+
+
+@transaction.atomic
+def study_site_create(
+    *,
+    organization: Organization,
+    site: Site,
+    study: Study,
+    actor: User,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> StudySite:
+    if site.organization_id != organization.pk:
+        raise ValidationError({"site": "Pick one of this organization's sites."})
+    if StudySite.objects.filter(site=site, study=study).exists():
+        raise ValidationError({"study": "This study already runs at this site."})
+    study_site = StudySite(organization=organization, site=site, study=study, **fields)
+    study_site.full_clean()
+    study_site.save()
+    audit_record(
+        action="study_site.created",
+        actor=actor,
+        organization=organization,
+        obj=study_site,
+        changes=changed_fields(
+            old={},
+            new={
+                "site": str(site.code),
+                "study": study.nct_id or str(study.code),
+                **_snapshot(study_site, STUDY_SITE_FIELDS),
+            },
+        ),
+        request=request,
+    )
+    return study_site
+
+
+@transaction.atomic
+def study_site_update(
+    *,
+    study_site: StudySite,
+    actor: User,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> StudySite:
+    study_site = StudySite.objects.select_for_update().get(pk=study_site.pk)
+    before = _snapshot(study_site, STUDY_SITE_FIELDS)
+    for name, value in fields.items():
+        if name not in STUDY_SITE_FIELDS:
+            raise ValueError(f"{name} cannot be changed here")
+        setattr(study_site, name, value)
+    study_site.full_clean()
+    study_site.save()
+    changes = changed_fields(old=before, new=_snapshot(study_site, STUDY_SITE_FIELDS))
+    if changes:
+        audit_record(
+            action="study_site.updated",
+            actor=actor,
+            organization=study_site.organization,
+            obj=study_site,
+            changes=changes,
+            request=request,
+        )
+    return study_site
+
+
+@transaction.atomic
+def study_site_share(
+    *,
+    study_site: StudySite,
+    viewers: Iterable[User],
+    actor: User,
+    request: HttpRequest | None = None,
+) -> None:
+    """Grant exactly `viewers` (sponsor viewers of the study's sponsor) this StudySite's reports."""
+    viewers = list(viewers)
+    sponsor_id = study_site.study.sponsor_id
+    for viewer in viewers:
+        membership = getattr(viewer, "sponsor_membership", None)
+        if membership is None or membership.sponsor_id != sponsor_id:
+            raise ValidationError("Reports can only be shared with the study sponsor's viewers.")
+    current = set(
+        get_users_with_perms(study_site, only_with_perms_in=["view_studysite_reports"])
+    )
+    wanted = set(viewers)
+    for user in wanted - current:
+        assign_perm(REPORT_PERMISSION, user, study_site)
+    for user in current - wanted:
+        remove_perm(REPORT_PERMISSION, user, study_site)
+    if wanted != current:
+        audit_record(
+            action="study_site.sharing_changed",
+            actor=actor,
+            organization=study_site.organization,
+            obj=study_site,
+            changes=changed_fields(
+                old={"sponsor_viewers": [str(u.code) for u in current]},
+                new={"sponsor_viewers": [str(u.code) for u in wanted]},
+            ),
+            request=request,
+        )
