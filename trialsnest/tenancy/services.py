@@ -217,7 +217,7 @@ def _snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
 
 @transaction.atomic
 def site_save(
-    *, site: Site, actor: User, request: HttpRequest | None = None
+    *, site: Site, actor: User | None, request: HttpRequest | None = None
 ) -> Site:
     """Create or update a site (the caller sets its organization and fields)."""
     site.full_clean()
@@ -243,7 +243,7 @@ def study_site_create(
     organization: Organization,
     site: Site,
     study: Study,
-    actor: User,
+    actor: User | None,
     request: HttpRequest | None = None,
     **fields: Any,
 ) -> StudySite:
@@ -276,7 +276,7 @@ def study_site_create(
 def study_site_update(
     *,
     study_site: StudySite,
-    actor: User,
+    actor: User | None,
     request: HttpRequest | None = None,
     **fields: Any,
 ) -> StudySite:
@@ -306,7 +306,7 @@ def study_site_share(
     *,
     study_site: StudySite,
     viewers: Iterable[User],
-    actor: User,
+    actor: User | None,
     request: HttpRequest | None = None,
 ) -> None:
     """Grant exactly `viewers` (sponsor viewers of the study's sponsor) this StudySite's reports."""

@@ -1,0 +1,163 @@
+"""Import ClinicalTrials.gov API v2 JSON into the shared study catalog.
+
+Reads a single study (`GET /studies/{nctId}`) or a search page (`{"studies": [...]}`). Real files
+often lack fields or whole modules; those become empty values. A file that is not JSON, or not
+of either shape, is refused whole with a one-line message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from trialsnest.studies.models import Sponsor, Study
+
+NCT_ID = re.compile(r"^NCT\d{8}$")
+
+
+class CtgovError(ValueError):
+    """A file the importer refuses; the message is one line naming the problem."""
+
+
+@dataclass
+class StudyRecord:
+    nct_id: str
+    brief_title: str
+    sponsor: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+
+def _dict(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise CtgovError(f"{where} should be an object")
+    return value
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CtgovError(f"{where} should be a list of strings")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _text(module: dict[str, Any], key: str, where: str) -> str:
+    value = module.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CtgovError(f"{where}.{key} should be a string")
+    return value.strip()
+
+
+def parse_study(study: Any, where: str = "study") -> StudyRecord:
+    protocol = _dict(_dict(study, where).get("protocolSection"), f"{where}.protocolSection")
+    if not protocol:
+        raise CtgovError(f"{where} has no protocolSection")
+    ident = _dict(protocol.get("identificationModule"), f"{where}.identificationModule")
+    nct_id = _text(ident, "nctId", f"{where}.identificationModule")
+    if not NCT_ID.match(nct_id):
+        raise CtgovError(f"{where} has no valid NCT id (got {nct_id!r})")
+    title = _text(ident, "briefTitle", where) or _text(ident, "officialTitle", where)
+    if not title:
+        raise CtgovError(f"{nct_id} has no title")
+    status = _dict(protocol.get("statusModule"), f"{nct_id}.statusModule")
+    sponsors = _dict(protocol.get("sponsorCollaboratorsModule"), f"{nct_id}.sponsors")
+    lead_sponsor = _dict(sponsors.get("leadSponsor"), f"{nct_id}.leadSponsor")
+    description = _dict(protocol.get("descriptionModule"), f"{nct_id}.descriptionModule")
+    conditions = _dict(protocol.get("conditionsModule"), f"{nct_id}.conditionsModule")
+    design = _dict(protocol.get("designModule"), f"{nct_id}.designModule")
+    eligibility = _dict(protocol.get("eligibilityModule"), f"{nct_id}.eligibilityModule")
+    contacts = _dict(protocol.get("contactsLocationsModule"), f"{nct_id}.contactsLocations")
+    locations = contacts.get("locations") or []
+    if not isinstance(locations, list):
+        raise CtgovError(f"{nct_id}.locations should be a list")
+    return StudyRecord(
+        nct_id=nct_id,
+        brief_title=title[:500],
+        sponsor=_text(lead_sponsor, "name", f"{nct_id}.leadSponsor")[:300],
+        fields={
+            "official_title": _text(ident, "officialTitle", nct_id),
+            "acronym": _text(ident, "acronym", nct_id)[:100],
+            "registry_status": _text(status, "overallStatus", nct_id)[:40],
+            "phases": _strings(design.get("phases"), f"{nct_id}.phases"),
+            "conditions": _strings(conditions.get("conditions"), f"{nct_id}.conditions"),
+            "keywords": _strings(conditions.get("keywords"), f"{nct_id}.keywords"),
+            "brief_summary": _text(description, "briefSummary", nct_id),
+            "eligibility_criteria": _text(eligibility, "eligibilityCriteria", nct_id),
+            "minimum_age": _text(eligibility, "minimumAge", nct_id)[:40],
+            "maximum_age": _text(eligibility, "maximumAge", nct_id)[:40],
+            "sex": _text(eligibility, "sex", nct_id)[:10],
+            "locations": [_location(loc, nct_id) for loc in locations],
+        },
+    )
+
+
+def _location(value: Any, nct_id: str) -> dict[str, str]:
+    loc = _dict(value, f"{nct_id}.location")
+    keys = ("facility", "city", "state", "zip", "country")
+    return {k: _text(loc, k, f"{nct_id}.location") for k in keys}
+
+
+def parse_document(data: Any) -> list[StudyRecord]:
+    if isinstance(data, dict) and "protocolSection" in data:
+        return [parse_study(data)]
+    if isinstance(data, dict) and "studies" in data:
+        studies = data["studies"]
+        if not isinstance(studies, list):
+            raise CtgovError("“studies” should be a list")
+        return [parse_study(s, f"studies[{i}]") for i, s in enumerate(studies)]
+    raise CtgovError(
+        "not a ClinicalTrials.gov v2 study or search page (no protocolSection or studies)"
+    )
+
+
+def read_file(path: Path) -> list[StudyRecord]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CtgovError(f"cannot read the file: {exc}") from exc
+    return read_text(text)
+
+
+def read_text(text: str) -> list[StudyRecord]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CtgovError(
+            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    return parse_document(data)
+
+
+@transaction.atomic
+def import_records(records: list[StudyRecord]) -> ImportResult:
+    """Insert or update by NCT id; re-importing updates instead of duplicating."""
+    result = ImportResult()
+    for record in records:
+        sponsor = None
+        if record.sponsor:
+            sponsor, _ = Sponsor.objects.get_or_create(name=record.sponsor)
+        _, created = Study.objects.update_or_create(
+            nct_id=record.nct_id,
+            defaults={"brief_title": record.brief_title, "sponsor": sponsor, **record.fields},
+        )
+        (result.created if created else result.updated).append(record.nct_id)
+    return result
+
+
+def import_file(path: Path) -> ImportResult:
+    return import_records(read_file(path))

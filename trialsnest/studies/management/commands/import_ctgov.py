@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from trialsnest.studies.ctgov import CtgovError, import_records, read_file
+
+
+class Command(BaseCommand):
+    help = "Import ClinicalTrials.gov API v2 JSON files (a study or a search page) into the catalog."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="+", type=Path)
+
+    def handle(self, *args: Any, files: list[Path], **options: Any) -> None:
+        # Every file is checked before anything is written: a bad file imports nothing.
+        parsed = []
+        for path in files:
+            try:
+                parsed.append((path, read_file(path)))
+            except CtgovError as exc:
+                raise CommandError(f"{path}: {exc}") from exc
+        for path, records in parsed:
+            result = import_records(records)
+            self.stdout.write(
+                f"{path}: {len(result.created)} created, {len(result.updated)} updated"
+            )
