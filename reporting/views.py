@@ -4,7 +4,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from trialsnest.tenancy.gatekeepers import member_required, sponsor_study_sites, sponsor_viewer_required
+from trialsnest.tenancy.gatekeepers import (
+    member_required,
+    sponsor_study_sites,
+    sponsor_viewer_required,
+)
 from trialsnest.tenancy.models import Role
 
 

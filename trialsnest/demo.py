@@ -50,8 +50,17 @@ def main() -> int:
             [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=BASE_DIR
         ),
         subprocess.Popen(  # noqa: S603
-            [PYTHON, "-m", "celery", "-A", "trialsnest", "worker", "--beat",
-             "--loglevel=INFO", "--concurrency=2"],
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "trialsnest",
+                "worker",
+                "--beat",
+                "--loglevel=INFO",
+                "--concurrency=2",
+            ],
             cwd=BASE_DIR,
         ),
     ]

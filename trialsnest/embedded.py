@@ -27,7 +27,7 @@ def _server() -> Any:
 
 def embedded_database_url() -> str:
     server = _server()
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
         logger.info("Created the embedded database in %s", DATA_DIR)

@@ -6,12 +6,15 @@ production must never silently fall back to a default.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from environs import Env, EnvError
+from marshmallow.validate import Range
 
 # Lets ModelForm[...] and QuerySet[...] be subscripted at run time, as the type hints use them.
 django_stubs_ext.monkeypatch()
@@ -20,47 +23,30 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"
 
 env = Env()
-
-
-def _read_settings() -> dict[str, object]:
-    try:
-        debug = env.bool("DEBUG", False)
-        values: dict[str, object] = {
-            "DEBUG": debug,
-            "SECRET_KEY": env.str("SECRET_KEY", "" if not debug else "insecure-dev-key"),
-            "ALLOWED_HOSTS": env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"]),
-            "CSRF_TRUSTED_ORIGINS": env.list("CSRF_TRUSTED_ORIGINS", []),
-            "DATABASE_URL": env.str("DATABASE_URL", ""),
-            "REDIS_URL": env.str("REDIS_URL", ""),
-            "EMAIL": env.dj_email_url("EMAIL_URL", "console://"),
-            "DEFAULT_FROM_EMAIL": env.str("DEFAULT_FROM_EMAIL", "TrialsNest <noreply@localhost>"),
-            "SECURE_COOKIES": env.bool("SECURE_COOKIES", not debug),
-            "SECURE_SSL_REDIRECT": env.bool("SECURE_SSL_REDIRECT", not debug),
-            "SECURE_HSTS_SECONDS": env.int("SECURE_HSTS_SECONDS", 0 if debug else 31_536_000),
-            "BEHIND_TLS_PROXY": env.bool("BEHIND_TLS_PROXY", False),
-            "SESSION_IDLE_MINUTES": env.int("SESSION_IDLE_MINUTES", 30),
-            "SESSION_ABSOLUTE_HOURS": env.int("SESSION_ABSOLUTE_HOURS", 12),
-            "LOGIN_FAILURE_LIMIT": env.int("LOGIN_FAILURE_LIMIT", 5),
-            "LOGIN_LOCKOUT_MINUTES": env.int("LOGIN_LOCKOUT_MINUTES", 30),
-            "LOG_LEVEL": env.log_level("LOG_LEVEL", "INFO"),
-            "CELERY_TASK_ALWAYS_EAGER": env.bool("CELERY_TASK_ALWAYS_EAGER", False),
-        }
-    except EnvError as exc:
-        raise ImproperlyConfigured(f"Bad environment variable: {exc}") from exc
-    if not values["SECRET_KEY"]:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
-    for name in ("SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "LOGIN_FAILURE_LIMIT"):
-        if int(str(values[name])) <= 0:
-            raise ImproperlyConfigured(f"{name} must be a positive number.")
-    return values
-
-
-_v = _read_settings()
-
-DEBUG: bool = bool(_v["DEBUG"])
-SECRET_KEY = str(_v["SECRET_KEY"])
-ALLOWED_HOSTS: list[str] = list(_v["ALLOWED_HOSTS"])  # type: ignore[call-overload]
-CSRF_TRUSTED_ORIGINS: list[str] = list(_v["CSRF_TRUSTED_ORIGINS"])  # type: ignore[call-overload]
+_positive = Range(min=1, error="must be a positive number")
+try:
+    DEBUG = env.bool("DEBUG", False)
+    SECRET_KEY = env.str("SECRET_KEY", "insecure-dev-key" if DEBUG else "")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+    CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", [])
+    _DATABASE_URL = env.str("DATABASE_URL", "")
+    REDIS_URL = env.str("REDIS_URL", "")
+    _EMAIL = env.dj_email_url("EMAIL_URL", "console://")
+    DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "TrialsNest <noreply@localhost>")
+    _SECURE_COOKIES = env.bool("SECURE_COOKIES", not DEBUG)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+    _BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", False)
+    _SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", 30, validate=_positive)
+    _SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", 12, validate=_positive)
+    _LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, validate=_positive)
+    _LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 30, validate=_positive)
+    _LOG_LEVEL = env.log_level("LOG_LEVEL", logging.INFO)
+    CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
+except EnvError as exc:
+    raise ImproperlyConfigured(f"Bad environment variable: {exc}") from exc
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -122,7 +108,7 @@ TEMPLATES = [
 
 
 def _database() -> dict[str, object]:
-    url = str(_v["DATABASE_URL"])
+    url = _DATABASE_URL
     if not url:
         # The embedded default (DESIGN.md): no DATABASE_URL means our own PostgreSQL.
         from trialsnest.embedded import embedded_database_url
@@ -143,7 +129,6 @@ def _database() -> dict[str, object]:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = str(_v["REDIS_URL"])
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -173,37 +158,35 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3  # invitations use the same tokens
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
-AXES_FAILURE_LIMIT = int(str(_v["LOGIN_FAILURE_LIMIT"]))
-AXES_COOLOFF_TIME = int(str(_v["LOGIN_LOCKOUT_MINUTES"])) / 60  # hours
+AXES_FAILURE_LIMIT = _LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = _LOGIN_LOCKOUT_MINUTES / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # Never write the submitted username (an e-mail address) into logs.
 AXES_SENSITIVE_PARAMETERS = ["username", "password"]
-AXES_IPWARE_PROXY_COUNT = 1 if _v["BEHIND_TLS_PROXY"] else 0
+AXES_IPWARE_PROXY_COUNT = 1 if _BEHIND_TLS_PROXY else 0
 
 # Sessions: idle and absolute timeouts are enforced by SessionTimeoutMiddleware.
-SESSION_IDLE_TIMEOUT = int(str(_v["SESSION_IDLE_MINUTES"])) * 60
-SESSION_ABSOLUTE_TIMEOUT = int(str(_v["SESSION_ABSOLUTE_HOURS"])) * 60 * 60
+SESSION_IDLE_TIMEOUT = _SESSION_IDLE_MINUTES * 60
+SESSION_ABSOLUTE_TIMEOUT = _SESSION_ABSOLUTE_HOURS * 60 * 60
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = bool(_v["SECURE_COOKIES"])
-CSRF_COOKIE_SECURE = bool(_v["SECURE_COOKIES"])
+SESSION_COOKIE_SECURE = _SECURE_COOKIES
+CSRF_COOKIE_SECURE = _SECURE_COOKIES
 CSRF_COOKIE_HTTPONLY = True
 
 # Transport security
-SECURE_SSL_REDIRECT = bool(_v["SECURE_SSL_REDIRECT"])
-SECURE_HSTS_SECONDS = int(str(_v["SECURE_HSTS_SECONDS"]))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if _v["BEHIND_TLS_PROXY"]:
+if _BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy: scripts only from us or with the per-request nonce, no inline styles.
@@ -242,7 +225,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # E-mail: EMAIL_URL such as smtp://user:password@host:587/?tls=true, console:// or file:///path
-_email = dict(_v["EMAIL"])  # type: ignore[call-overload]
+_email: dict[str, Any] = dict(_EMAIL)
 _mail_options: dict[str, object] = {}
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     _mail_options = {
@@ -257,7 +240,6 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
 elif _email.get("EMAIL_FILE_PATH"):
     _mail_options = {"file_path": _email["EMAIL_FILE_PATH"]}
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
-DEFAULT_FROM_EMAIL = str(_v["DEFAULT_FROM_EMAIL"])
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: Redis when REDIS_URL is set, else a broker that needs no server.
@@ -277,7 +259,6 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_broker / 'results'}"
-CELERY_TASK_ALWAYS_EAGER = bool(_v["CELERY_TASK_ALWAYS_EAGER"])
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -303,7 +284,7 @@ LOGGING = {
             "filters": ["no_phi"],
         }
     },
-    "root": {"handlers": ["console"], "level": _v["LOG_LEVEL"]},
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},

@@ -141,7 +141,11 @@ class StudySiteEditForm(StudySiteFields):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["sponsor_viewers"]
-        field.queryset = User.objects.filter(
-            sponsor_membership__sponsor_id=self.instance.study.sponsor_id,
-            sponsor_membership__is_active=True,
+        sponsor_id = self.instance.study.sponsor_id
+        field.queryset = (
+            User.objects.filter(
+                sponsor_membership__sponsor_id=sponsor_id, sponsor_membership__is_active=True
+            )
+            if sponsor_id is not None
+            else User.objects.none()
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from functools import wraps
+from functools import update_wrapper
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from django.contrib.auth.views import redirect_to_login
@@ -40,8 +40,7 @@ def member_required(*roles: Role) -> Callable[[View[P]], View[P]]:
     """Require a signed-in member of the active organization, optionally with one of `roles`."""
 
     def decorator(view: View[P]) -> View[P]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership: Membership | None = getattr(request, "membership", None)
@@ -53,20 +52,21 @@ def member_required(*roles: Role) -> Callable[[View[P]], View[P]]:
                 raise PermissionDenied("Your role does not include this page.")
             return view(request, *args, **kwargs)
 
+        update_wrapper(wrapped, view)
         return wrapped
 
     return decorator
 
 
-def sponsor_viewer_required(view: View[P]) -> View[P]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+def sponsor_viewer_required[**P](view: View[P]) -> View[P]:
+    def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if getattr(request, "sponsor_membership", None) is None:
             raise PermissionDenied("This page is for sponsor viewers.")
         return view(request, *args, **kwargs)
 
+    update_wrapper(wrapped, view)
     return wrapped
 
 

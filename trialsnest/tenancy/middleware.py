@@ -12,6 +12,14 @@ from django.http import HttpRequest, HttpResponse
 
 from trialsnest.tenancy.models import Membership, SponsorMembership
 
+
+def signed_in_user_id(request: HttpRequest) -> int:
+    user_id = request.user.pk
+    if user_id is None:
+        raise ValueError("No user is signed in.")
+    return int(user_id)
+
+
 # Writing the session on every request would cost a query per page; a minute of slack is fine.
 SEEN_RESOLUTION = 60
 
@@ -64,7 +72,9 @@ class ActiveMembershipMiddleware:
     def resolve(self, request: HttpRequest) -> None:
         active_code = request.session.get("organization")
         memberships = list(
-            Membership.objects.filter(user_id=request.user.pk).select_related("organization")
+            Membership.objects.filter(user_id=signed_in_user_id(request)).select_related(
+                "organization"
+            )
         )
         chosen = [m for m in memberships if str(m.organization.code) == active_code]
         if chosen and not chosen[0].is_active:
@@ -79,7 +89,7 @@ class ActiveMembershipMiddleware:
             request.session["organization"] = str(live[0].organization.code)
         if not memberships:
             sponsor = (
-                SponsorMembership.objects.filter(user_id=request.user.pk)
+                SponsorMembership.objects.filter(user_id=signed_in_user_id(request))
                 .select_related("sponsor")
                 .first()
             )

@@ -47,7 +47,8 @@ def _restrictions(membership: Membership) -> dict[str, Any]:
 def _check_restrictions(
     organization: Organization, sites: Iterable[Site], study_sites: Iterable[StudySite]
 ) -> None:
-    if any(s.organization_id != organization.pk for s in [*sites, *study_sites]):
+    organizations = {s.organization_id for s in sites} | {s.organization_id for s in study_sites}
+    if organizations - {organization.pk}:
         raise ValidationError("Restrictions must name this organization's sites and studies.")
 
 
@@ -93,9 +94,11 @@ def membership_invite(
 
 def _restriction_changes(before: dict[str, Any], membership: Membership) -> dict[str, Any]:
     after = _restrictions(membership)
-    return changed_fields(old=before, new=after) if before else {
-        k: {"old": None, "new": v} for k, v in after.items() if v
-    }
+    return (
+        changed_fields(old=before, new=after)
+        if before
+        else {k: {"old": None, "new": v} for k, v in after.items() if v}
+    )
 
 
 def _send_invitation_after_commit(membership: Membership, base_url: str) -> None:
@@ -216,14 +219,10 @@ def _snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def site_save(
-    *, site: Site, actor: User | None, request: HttpRequest | None = None
-) -> Site:
+def site_save(*, site: Site, actor: User | None, request: HttpRequest | None = None) -> Site:
     """Create or update a site (the caller sets its organization and fields)."""
     site.full_clean()
-    before = (
-        _snapshot(Site.objects.get(pk=site.pk), SITE_FIELDS) if site.pk else {}
-    )
+    before = _snapshot(Site.objects.get(pk=site.pk), SITE_FIELDS) if site.pk else {}
     created = site.pk is None
     site.save()
     audit_record(
@@ -316,9 +315,7 @@ def study_site_share(
         membership = getattr(viewer, "sponsor_membership", None)
         if membership is None or membership.sponsor_id != sponsor_id:
             raise ValidationError("Reports can only be shared with the study sponsor's viewers.")
-    current = set(
-        get_users_with_perms(study_site, only_with_perms_in=["view_studysite_reports"])
-    )
+    current = set(get_users_with_perms(study_site, only_with_perms_in=["view_studysite_reports"]))
     wanted = set(viewers)
     for user in wanted - current:
         assign_perm(REPORT_PERMISSION, user, study_site)

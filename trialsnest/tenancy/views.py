@@ -30,6 +30,7 @@ from trialsnest.tenancy.gatekeepers import (
     get_study_site_for_user,
     member_required,
 )
+from trialsnest.tenancy.middleware import signed_in_user_id
 from trialsnest.tenancy.models import Membership, Role, Site
 
 ADMIN = Role.ORG_ADMIN
@@ -77,7 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def choose_organization(request: HttpRequest) -> HttpResponse:
-    memberships = Membership.objects.filter(user_id=request.user.pk, is_active=True)
+    memberships = Membership.objects.filter(user_id=signed_in_user_id(request), is_active=True)
     memberships = memberships.select_related("organization").order_by("organization__name")
     if request.method == "POST":
         chosen = next(

@@ -7,66 +7,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Sponsor',
+            name="Sponsor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=300, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=300, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='StudySite',
+            name="StudySite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('recruitment_status', models.CharField(choices=[('recruiting', 'Recruiting'), ('paused', 'Paused'), ('closed', 'Closed')], default='recruiting', max_length=20)),
-                ('enrollment_target', models.PositiveIntegerField(blank=True, null=True)),
-                ('lay_summary', models.TextField(blank=True)),
-                ('rank', models.PositiveSmallIntegerField(default=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "recruitment_status",
+                    models.CharField(
+                        choices=[
+                            ("recruiting", "Recruiting"),
+                            ("paused", "Paused"),
+                            ("closed", "Closed"),
+                        ],
+                        default="recruiting",
+                        max_length=20,
+                    ),
+                ),
+                ("enrollment_target", models.PositiveIntegerField(blank=True, null=True)),
+                ("lay_summary", models.TextField(blank=True)),
+                ("rank", models.PositiveSmallIntegerField(default=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['rank', 'id'],
-                'permissions': [('view_studysite_reports', 'Can view aggregate recruitment reports of this StudySite')],
+                "ordering": ["rank", "id"],
+                "permissions": [
+                    (
+                        "view_studysite_reports",
+                        "Can view aggregate recruitment reports of this StudySite",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Study',
+            name="Study",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('nct_id', models.CharField(blank=True, max_length=11, null=True, unique=True, verbose_name='NCT id')),
-                ('brief_title', models.CharField(max_length=500)),
-                ('official_title', models.TextField(blank=True)),
-                ('acronym', models.CharField(blank=True, max_length=100)),
-                ('registry_status', models.CharField(blank=True, max_length=40)),
-                ('phases', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=20), blank=True, default=list)),
-                ('conditions', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=300), blank=True, default=list)),
-                ('keywords', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=300), blank=True, default=list)),
-                ('brief_summary', models.TextField(blank=True)),
-                ('eligibility_criteria', models.TextField(blank=True)),
-                ('minimum_age', models.CharField(blank=True, max_length=40)),
-                ('maximum_age', models.CharField(blank=True, max_length=40)),
-                ('sex', models.CharField(blank=True, max_length=10)),
-                ('locations', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sponsor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='studies', to='studies.sponsor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "nct_id",
+                    models.CharField(
+                        blank=True, max_length=11, null=True, unique=True, verbose_name="NCT id"
+                    ),
+                ),
+                ("brief_title", models.CharField(max_length=500)),
+                ("official_title", models.TextField(blank=True)),
+                ("acronym", models.CharField(blank=True, max_length=100)),
+                ("registry_status", models.CharField(blank=True, max_length=40)),
+                (
+                    "phases",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=20), blank=True, default=list
+                    ),
+                ),
+                (
+                    "conditions",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=300), blank=True, default=list
+                    ),
+                ),
+                (
+                    "keywords",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=300), blank=True, default=list
+                    ),
+                ),
+                ("brief_summary", models.TextField(blank=True)),
+                ("eligibility_criteria", models.TextField(blank=True)),
+                ("minimum_age", models.CharField(blank=True, max_length=40)),
+                ("maximum_age", models.CharField(blank=True, max_length=40)),
+                ("sex", models.CharField(blank=True, max_length=10)),
+                ("locations", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "sponsor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="studies",
+                        to="studies.sponsor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'studies',
-                'ordering': ['brief_title'],
+                "verbose_name_plural": "studies",
+                "ordering": ["brief_title"],
             },
         ),
     ]

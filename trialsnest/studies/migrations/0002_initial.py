@@ -5,32 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('studies', '0001_initial'),
-        ('tenancy', '0001_initial'),
+        ("studies", "0001_initial"),
+        ("tenancy", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='studysite',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='study_sites', to='tenancy.organization'),
+            model_name="studysite",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="study_sites",
+                to="tenancy.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='studysite',
-            name='site',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='study_sites', to='tenancy.site'),
+            model_name="studysite",
+            name="site",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="study_sites",
+                to="tenancy.site",
+            ),
         ),
         migrations.AddField(
-            model_name='studysite',
-            name='study',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='study_sites', to='studies.study'),
+            model_name="studysite",
+            name="study",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="study_sites",
+                to="studies.study",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='studysite',
-            constraint=models.UniqueConstraint(fields=('site', 'study'), name='study_site_unique'),
+            model_name="studysite",
+            constraint=models.UniqueConstraint(fields=("site", "study"), name="study_site_unique"),
         ),
     ]

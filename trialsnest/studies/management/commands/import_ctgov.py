@@ -9,7 +9,9 @@ from trialsnest.studies.ctgov import CtgovError, import_records, read_file
 
 
 class Command(BaseCommand):
-    help = "Import ClinicalTrials.gov API v2 JSON files (a study or a search page) into the catalog."
+    help = (
+        "Import ClinicalTrials.gov API v2 JSON files (a study or a search page) into the catalog."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", type=Path)

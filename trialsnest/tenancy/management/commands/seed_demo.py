@@ -17,7 +17,7 @@ from trialsnest.tenancy import services
 from trialsnest.tenancy.models import Membership, Organization, Role, Site, SponsorMembership
 
 CTGOV_DIR = Path(__file__).resolve().parents[3] / "studies" / "data" / "ctgov"
-DEMO_PASSWORD = "trialsnest-demo"  # documented in the README; demo data only
+DEMO_PASSWORD = "trialsnest-demo"  # noqa: S105  (documented in the README; demo data only)
 
 # (organization, [(site, city, state, postal code, timezone)])
 ORGANIZATIONS = [
@@ -39,24 +39,46 @@ ORGANIZATIONS = [
 USERS = [
     ("admin@lakeside.example", "Avery", "Admin", "Lakeside Research Network", Role.ORG_ADMIN),
     ("lead@lakeside.example", "Sam", "Lead", "Lakeside Research Network", Role.SITE_LEAD),
-    ("coordinator@lakeside.example", "Casey", "Coordinator", "Lakeside Research Network",
-     Role.COORDINATOR),
+    (
+        "coordinator@lakeside.example",
+        "Casey",
+        "Coordinator",
+        "Lakeside Research Network",
+        Role.COORDINATOR,
+    ),
     ("admin@harbor.example", "Harper", "Admin", "Harbor Clinical Research", Role.ORG_ADMIN),
-    ("coordinator@harbor.example", "Jordan", "Coordinator", "Harbor Clinical Research",
-     Role.COORDINATOR),
+    (
+        "coordinator@harbor.example",
+        "Jordan",
+        "Coordinator",
+        "Harbor Clinical Research",
+        Role.COORDINATOR,
+    ),
 ]
 SPONSOR_VIEWER = ("sponsor@wustl.example", "Riley", "Sponsor")
 SPONSOR_NAME = "Washington University School of Medicine"
 
 # (organization, site, NCT id, lay summary)
 STUDY_SITES = [
-    ("Lakeside Research Network", "Lakeside Denver", "NCT04318717",
-     "A study of a standard immunotherapy with short-course radiation for mucosal melanoma."),
+    (
+        "Lakeside Research Network",
+        "Lakeside Denver",
+        "NCT04318717",
+        "A study of a standard immunotherapy with short-course radiation for mucosal melanoma.",
+    ),
     ("Lakeside Research Network", "Lakeside Miami", "NCT04318717", ""),
-    ("Lakeside Research Network", "Lakeside Miami", "NCT04114136",
-     "A study of an immunotherapy combined with a metabolism-targeting medicine."),
-    ("Lakeside Research Network", "Lakeside Houston", "NCT06970236",
-     "A study of supervised resistance exercise for people living with ocular melanoma."),
+    (
+        "Lakeside Research Network",
+        "Lakeside Miami",
+        "NCT04114136",
+        "A study of an immunotherapy combined with a metabolism-targeting medicine.",
+    ),
+    (
+        "Lakeside Research Network",
+        "Lakeside Houston",
+        "NCT06970236",
+        "A study of supervised resistance exercise for people living with ocular melanoma.",
+    ),
     ("Harbor Clinical Research", "Harbor Seattle", "NCT04114136", ""),
 ]
 

@@ -1,0 +1,45 @@
+# TrialsNest. `make demo` runs the app, `make test` runs every check; `make help` lists targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# mypy and ruff load the settings without touching a database or a secret.
+LINT_ENV := DEBUG=true DATABASE_URL=postgres://lint@localhost/lint
+
+.PHONY: help demo test lint typecheck pytest browser clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "TrialsNest needs Python 3.12 or newer (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: $(BIN)/.installed ## Run the app on http://127.0.0.1:8000/ with a worker and beat (embedded PostgreSQL without DATABASE_URL)
+	$(BIN)/python -m trialsnest.demo
+
+test: $(BIN)/.installed browser lint typecheck pytest ## Lint, type-check and run the whole test suite
+
+lint: $(BIN)/.installed ## ruff: lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed ## mypy (strict for our code)
+	$(LINT_ENV) $(BIN)/mypy .
+
+pytest: $(BIN)/.installed ## The test suite only (against DATABASE_URL, else the embedded PostgreSQL)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+browser: ## Make sure Debian's chromium is there for the browser tests
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+clean: ## Remove the virtualenv and the embedded data (.data/)
+	-$(BIN)/python -c 'from trialsnest.embedded import embedded_stop; embedded_stop()' 2>/dev/null
+	rm -rf $(VENV) .data
