@@ -47,6 +47,10 @@ except EnvError as exc:
     raise ImproperlyConfigured(f"Bad environment variable: {exc}") from exc
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+if "EMAIL_BACKEND" not in _EMAIL:
+    raise ImproperlyConfigured(
+        "Bad environment variable EMAIL_URL: use smtp://, submission://, console:// or file://"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.auth",

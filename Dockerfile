@@ -1,0 +1,18 @@
+# The production image: gunicorn for the web, the same image for the Celery worker and beat.
+FROM python:3.12-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+RUN useradd --create-home --uid 1000 trialsnest
+
+COPY . .
+# Editable, so the code, templates and static files are read from /app.
+RUN pip install --upgrade pip && pip install -e .
+# collectstatic needs settings that import; the real secret arrives at run time.
+RUN DEBUG=false SECRET_KEY=build-only DATABASE_URL=postgres://build@localhost/build \
+    python manage.py collectstatic --noinput -v 0 && chown -R trialsnest /app/.data
+
+USER trialsnest
+EXPOSE 8000
+CMD ["gunicorn", "trialsnest.wsgi:application", "--config", "python:trialsnest.gunicorn"]

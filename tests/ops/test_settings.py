@@ -1,0 +1,79 @@
+"""Settings come from the environment and fail loudly on a bad value."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+
+import pytest
+
+from tests.ops.helpers import BASE_DIR, PYTHON, env
+from trialsnest.logging import RedactPatientData
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "trialsnest.settings",
+    "DEBUG": "false",
+    "SECRET_KEY": "a-long-random-production-secret-" + "k3y" * 20,
+    "ALLOWED_HOSTS": "trialsnest.example",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/trialsnest",
+    "EMAIL_URL": "smtp://mail.example:587/?tls=True",
+    "SECURE_SSL_REDIRECT": None,
+    "SECURE_COOKIES": None,
+}
+
+
+def manage(*args: str, **overrides: str | None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env(**{**PRODUCTION, **overrides}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_deploy_check_reports_nothing_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG"),
+        ("SESSION_IDLE_MINUTES", "0", "SESSION_IDLE_MINUTES"),
+        ("SESSION_IDLE_MINUTES", "half an hour", "SESSION_IDLE_MINUTES"),
+        ("EMAIL_URL", "carrier-pigeon://", "EMAIL_URL"),
+        ("DATABASE_URL", "mysql://root@localhost/trialsnest", "PostgreSQL"),
+        ("SECRET_KEY", "", "SECRET_KEY"),
+    ],
+)
+def test_a_bad_value_stops_the_app_with_a_message_naming_it(name, value, message):
+    result = manage("check", **{name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr.splitlines()[-1]
+
+
+def test_logs_never_carry_query_strings_or_the_request():
+    record = logging.LogRecord(
+        "django.request",
+        logging.WARNING,
+        __file__,
+        1,
+        "Not Found: %s",
+        ("/search/?q=555-0100",),
+        None,
+    )
+    record.request = object()
+    assert RedactPatientData().filter(record)
+    assert record.getMessage() == "Not Found: /search/?[redacted]"
+    assert record.request is None
+
+
+def test_every_log_handler_redacts(settings):
+    for handler in settings.LOGGING["handlers"].values():
+        assert "no_phi" in handler["filters"]

@@ -1,0 +1,254 @@
+"""Every URL the project defines × every persona → the status each must get.
+
+A URL name missing from MATRIX fails `test_the_matrix_covers_every_url_the_project_defines`: a
+new page cannot ship without deciding who may open it. URL parameters are filled with real
+objects of org A, so the outsider (org B's admin) must get a 404 wherever an org-A object is
+named, never a 403 or a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from tests.conftest import World, signed_in
+
+PERSONAS = ("anonymous", "coordinator", "site_lead", "admin", "outsider", "sponsor")
+
+
+@dataclass(frozen=True)
+class To:
+    """A 302 whose Location starts with `prefix`."""
+
+    prefix: str
+
+
+LOGIN = To("/accounts/login/?next=")
+
+
+def _org_a_membership(world: World) -> dict[str, Any]:
+    return {"code": world.coordinator.code}
+
+
+def _org_a_site(world: World) -> dict[str, Any]:
+    return {"code": world.site_a.code}
+
+
+def _org_a_study_site(world: World) -> dict[str, Any]:
+    return {"code": world.study_site_a.code}
+
+
+def _reset_token(world: World) -> dict[str, Any]:
+    user = world.coordinator.user
+    return {
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+
+
+def _no_kwargs(world: World) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    expected: dict[str, int | To]
+    kwargs: Callable[[World], dict[str, Any]] = _no_kwargs
+    data: Callable[[World], dict[str, Any]] = _no_kwargs
+
+
+def everyone(expected: int | To) -> dict[str, int | To]:
+    return dict.fromkeys(PERSONAS, expected)
+
+
+def members(
+    anonymous: int | To = LOGIN,
+    coordinator: int | To = 200,
+    site_lead: int | To = 200,
+    admin: int | To = 200,
+    outsider: int | To = 200,
+    sponsor: int | To = 403,
+) -> dict[str, int | To]:
+    return {
+        "anonymous": anonymous,
+        "coordinator": coordinator,
+        "site_lead": site_lead,
+        "admin": admin,
+        "outsider": outsider,
+        "sponsor": sponsor,
+    }
+
+
+# Org-admin pages of the admin's own organization: no org-A object in the URL.
+ADMIN_PAGE = members(coordinator=403, site_lead=403)
+# Org-admin pages naming an org-A object: the outsider passes the role check, then gets a 404.
+ADMIN_OBJECT_PAGE = members(coordinator=403, site_lead=403, outsider=404)
+# POST-only org-admin actions: a GET is refused before any lookup, so it reveals nothing.
+ADMIN_ACTION_GET = members(coordinator=403, site_lead=403, admin=405, outsider=405)
+
+
+def admin_action_post(admin: To) -> dict[str, int | To]:
+    return members(coordinator=403, site_lead=403, admin=admin, outsider=404)
+
+
+MATRIX: dict[str, list[Row]] = {
+    # django.contrib.auth.urls
+    "login": [Row("GET", everyone(200))],
+    "logout": [
+        Row("GET", everyone(405)),
+        Row("POST", everyone(To("/accounts/login/"))),
+    ],
+    "password_change": [Row("GET", members(sponsor=200))],
+    "password_change_done": [Row("GET", members(sponsor=200))],
+    "password_reset": [Row("GET", everyone(200))],
+    "password_reset_done": [Row("GET", everyone(200))],
+    # A valid token is moved into the session and the browser sent on to the form.
+    "password_reset_confirm": [
+        Row("GET", everyone(To("/accounts/reset/")), kwargs=_reset_token),
+    ],
+    "password_reset_complete": [Row("GET", everyone(200))],
+    "accept_invitation": [
+        Row("GET", everyone(To("/accounts/welcome/")), kwargs=_reset_token),
+    ],
+    "healthz": [Row("GET", everyone(200))],
+    # The shell
+    "home": [
+        Row(
+            "GET",
+            {
+                "anonymous": To("/accounts/login/"),
+                "coordinator": To("/queue/"),
+                "site_lead": To("/dashboard/"),
+                "admin": To("/settings/"),
+                "outsider": To("/settings/"),
+                "sponsor": To("/reports/"),
+            },
+        )
+    ],
+    "choose_organization": [
+        Row("GET", members(sponsor=200)),
+        # Choosing org A works for its members; anyone else is told to pick one of their own.
+        Row(
+            "POST",
+            members(
+                coordinator=To("/"),
+                site_lead=To("/"),
+                admin=To("/"),
+                outsider=200,
+                sponsor=200,
+            ),
+            data=lambda world: {"code": str(world.org_a.code)},
+        ),
+    ],
+    # Settings: users
+    "settings_users": [Row("GET", ADMIN_PAGE)],
+    "settings_user_invite": [Row("GET", ADMIN_PAGE)],
+    "settings_user_edit": [Row("GET", ADMIN_OBJECT_PAGE, kwargs=_org_a_membership)],
+    "settings_user_deactivate": [
+        Row("GET", ADMIN_ACTION_GET, kwargs=_org_a_membership),
+        Row("POST", admin_action_post(To("/settings/")), kwargs=_org_a_membership),
+    ],
+    "settings_user_reactivate": [
+        Row("GET", ADMIN_ACTION_GET, kwargs=_org_a_membership),
+        Row("POST", admin_action_post(To("/settings/")), kwargs=_org_a_membership),
+    ],
+    "settings_user_resend": [
+        Row("GET", ADMIN_ACTION_GET, kwargs=_org_a_membership),
+        # The coordinator already has a password: refused with a message, back to their page.
+        Row("POST", admin_action_post(To("/settings/users/")), kwargs=_org_a_membership),
+    ],
+    # Settings: sites
+    "settings_sites": [Row("GET", ADMIN_PAGE)],
+    "settings_site_new": [Row("GET", ADMIN_PAGE)],
+    "settings_site_edit": [
+        Row("GET", ADMIN_OBJECT_PAGE, kwargs=_org_a_site),
+        # An empty form: the admin sees the errors, the outsider never reaches the form.
+        Row("POST", members(coordinator=403, site_lead=403, outsider=404), kwargs=_org_a_site),
+    ],
+    # Settings: studies at sites
+    "settings_study_sites": [Row("GET", ADMIN_PAGE)],
+    "settings_study_site_new": [Row("GET", ADMIN_PAGE)],
+    "settings_study_site_edit": [
+        Row("GET", ADMIN_OBJECT_PAGE, kwargs=_org_a_study_site),
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=403, outsider=404),
+            kwargs=_org_a_study_site,
+        ),
+    ],
+    # Work
+    "queue": [Row("GET", members())],
+    "dashboard": [Row("GET", members(coordinator=403))],
+    "sponsor_reports": [
+        Row("GET", members(coordinator=403, site_lead=403, admin=403, outsider=403, sponsor=200))
+    ],
+}
+
+
+def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _url_names(pattern.url_patterns, inner)
+        elif pattern.name:
+            names.add(namespace + pattern.name)
+        else:
+            names.add(f"<unnamed {pattern.pattern}>")
+    return names
+
+
+def test_the_matrix_covers_every_url_the_project_defines():
+    assert _url_names(get_resolver().url_patterns) == set(MATRIX)
+
+
+def test_every_row_names_every_persona():
+    for name, rows in MATRIX.items():
+        for row in rows:
+            assert set(row.expected) == set(PERSONAS), name
+
+
+def _client(world: World, persona: str) -> Client:
+    users = {
+        "coordinator": world.coordinator.user,
+        "site_lead": world.site_lead.user,
+        "admin": world.admin.user,
+        "outsider": world.outsider.user,
+        "sponsor": world.sponsor_viewer,
+    }
+    return Client() if persona == "anonymous" else signed_in(users[persona])
+
+
+CASES = [
+    pytest.param(name, index, persona, id=f"{name}-{row.method}-{persona}")
+    for name, rows in MATRIX.items()
+    for index, row in enumerate(rows)
+    for persona in PERSONAS
+]
+
+
+@pytest.mark.parametrize(("name", "index", "persona"), CASES)
+def test_each_persona_gets_the_expected_status(world, name, index, persona):
+    row = MATRIX[name][index]
+    client = _client(world, persona)
+    # After signing in: a sign-in changes last_login, which invalidates older reset tokens.
+    url = reverse(name, kwargs=row.kwargs(world))
+    if row.method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, row.data(world))
+    expected = row.expected[persona]
+    if isinstance(expected, To):
+        assert response.status_code == 302, f"{row.method} {url}"
+        assert response["Location"].startswith(expected.prefix), response["Location"]
+    else:
+        assert response.status_code == expected, f"{row.method} {url}"
