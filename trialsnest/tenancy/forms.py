@@ -20,7 +20,7 @@ WEEKDAYS = [
 
 
 class RestrictionFields(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.COORDINATOR)
     sites = forms.ModelMultipleChoiceField(
         queryset=Site.objects.none(),
         required=False,

@@ -1,0 +1,46 @@
+"""The shell in a real browser: sign-in, role-aware navigation, htmx under the CSP."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page, live_server, email):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_a_coordinator_signs_in_and_lands_on_the_queue(page, live_server, world):
+    sign_in(page, live_server, world.coordinator.user.email)
+    assert page.url == f"{live_server.url}/queue/"
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link").all_inner_texts() == ["Queue"]
+    assert page.console_errors == []
+
+
+def test_htmx_runs_under_the_content_security_policy(page, live_server, world):
+    sign_in(page, live_server, world.admin.user.email)
+    assert page.url == f"{live_server.url}/settings/"
+    assert page.evaluate("typeof window.htmx") == "object"
+    assert page.evaluate("htmx.config.allowEval") is False
+    assert page.evaluate("htmx.config.includeIndicatorStyles") is False
+    # No inline style or script was blocked by the policy.
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link").all_inner_texts() == ["Queue", "Dashboard", "Settings"]
+
+
+def test_a_sponsor_viewer_sees_only_reports(page, live_server, world):
+    sign_in(page, live_server, world.sponsor_viewer.email)
+    assert page.url == f"{live_server.url}/reports/"
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link").all_inner_texts() == ["Reports"]
+    assert world.study_site_a.study.brief_title in page.content()
+    assert world.study_site_a2.study.brief_title not in page.content()
