@@ -80,9 +80,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the tenancy middleware: a sign-out there tells the user why, as a message.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "trialsnest.tenancy.middleware.SessionTimeoutMiddleware",
     "trialsnest.tenancy.middleware.ActiveMembershipMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -165,6 +166,10 @@ GUARDIAN_RAISE_403 = False
 AXES_FAILURE_LIMIT = _LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = _LOGIN_LOCKOUT_MINUTES / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The sign-in form posts `username` although USERNAME_FIELD is `email`; without these, axes
+# counts every failure against no account and never refuses the right password.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "trialsnest.accounts.lockout.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

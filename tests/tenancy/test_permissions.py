@@ -1,4 +1,4 @@
-"""Every URL the project defines × every persona → the status each must get.
+"""Every URL the project defines, for every persona: the status each must get.
 
 A URL name missing from MATRIX fails `test_the_matrix_covers_every_url_the_project_defines`: a
 new page cannot ship without deciding who may open it. URL parameters are filled with real
@@ -242,10 +242,7 @@ def test_each_persona_gets_the_expected_status(world, name, index, persona):
     client = _client(world, persona)
     # After signing in: a sign-in changes last_login, which invalidates older reset tokens.
     url = reverse(name, kwargs=row.kwargs(world))
-    if row.method == "GET":
-        response = client.get(url)
-    else:
-        response = client.post(url, row.data(world))
+    response = client.get(url) if row.method == "GET" else client.post(url, row.data(world))
     expected = row.expected[persona]
     if isinstance(expected, To):
         assert response.status_code == 302, f"{row.method} {url}"
