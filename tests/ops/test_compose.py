@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
@@ -17,7 +18,7 @@ def variables_the_app_reads() -> set[str]:
     return names
 
 
-def compose() -> dict:
+def compose() -> Any:
     return yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
 
 

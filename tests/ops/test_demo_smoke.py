@@ -61,4 +61,4 @@ def test_make_demo_starts_everything_and_ctrl_c_stops_it():
         code = demo.wait(timeout=90)
     assert code == 0
     with pytest.raises(urllib.error.URLError):
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)  # noqa: S310
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)

@@ -19,6 +19,7 @@ PRODUCTION = {
     "EMAIL_URL": "smtp://mail.example:587/?tls=True",
     "SECURE_SSL_REDIRECT": None,
     "SECURE_COOKIES": None,
+    "DJANGO_ALLOW_ASYNC_UNSAFE": None,  # the browser tests set it for their own process
 }
 
 

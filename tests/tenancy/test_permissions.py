@@ -135,7 +135,7 @@ MATRIX: dict[str, list[Row]] = {
         )
     ],
     "choose_organization": [
-        Row("GET", members(sponsor=200)),
+        Row("GET", members(sponsor=To("/"))),
         # Choosing org A works for its members; anyone else is told to pick one of their own.
         Row(
             "POST",
@@ -144,7 +144,7 @@ MATRIX: dict[str, list[Row]] = {
                 site_lead=To("/"),
                 admin=To("/"),
                 outsider=200,
-                sponsor=200,
+                sponsor=To("/"),
             ),
             data=lambda world: {"code": str(world.org_a.code)},
         ),

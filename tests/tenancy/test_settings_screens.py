@@ -157,6 +157,22 @@ def test_it_invites_a_member_of_another_organization_without_touching_their_memb
     assert world.outsider.role == Role.ORG_ADMIN
 
 
+def test_someone_with_an_account_is_told_they_were_added_instead_of_invited(
+    world: World, admin: Client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(
+            "/settings/users/invite/",
+            {"email": world.outsider.user.email, "role": Role.COORDINATOR},
+        )
+
+    (message,) = mail.outbox
+    assert message.to == [world.outsider.user.email]
+    assert "You now have access to Org A" in message.subject
+    assert "/accounts/login/" in message.body
+    assert "/accounts/welcome/" not in message.body
+
+
 def test_resending_an_invitation_sends_a_new_email(
     world: World, admin: Client, django_capture_on_commit_callbacks
 ):

@@ -207,13 +207,18 @@ def test_a_deactivated_membership_is_signed_out_on_the_next_request(world: World
     assert "Your access to this organization was removed." in page.content.decode()
 
 
-def test_a_deactivated_member_signing_in_again_reaches_nothing(world: World):
+def test_a_deactivated_member_signing_in_again_is_signed_out_at_once(world: World):
     Membership.objects.filter(pk=world.coordinator.pk).update(is_active=False)
     client = Client()
     _sign_in(client, world.coordinator.user.email)
 
-    assert "No access yet" in client.get("/").content.decode()
-    assert client.get("/queue/").status_code == 403
+    response = client.get("/queue/")
+    assert response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
+    assert (
+        "Your access to this organization was removed."
+        in client.get(response["Location"]).content.decode()
+    )
 
 
 def test_a_deactivated_sponsor_viewer_is_signed_out_on_the_next_request(world: World):

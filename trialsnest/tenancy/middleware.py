@@ -77,10 +77,10 @@ class ActiveMembershipMiddleware:
             )
         )
         chosen = [m for m in memberships if str(m.organization.code) == active_code]
-        if chosen and not chosen[0].is_active:
+        live = [m for m in memberships if m.is_active]
+        if (chosen and not chosen[0].is_active) or (memberships and not live):
             sign_out(request, "Your access to this organization was removed.")
             return
-        live = [m for m in memberships if m.is_active]
         request.has_other_organizations = len(live) > 1  # type: ignore[attr-defined]
         if chosen:
             request.membership = chosen[0]  # type: ignore[attr-defined]

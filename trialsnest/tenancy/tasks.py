@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from trialsnest.tenancy.emails import send_invitation_email
+from trialsnest.tenancy.emails import send_added_email, send_invitation_email
 from trialsnest.tenancy.models import Membership
 
 
@@ -13,7 +13,11 @@ def send_invitation(membership_id: int, base_url: str) -> bool:
         .select_related("user", "organization")
         .first()
     )
-    if membership is None or membership.user.has_usable_password():
-        return False  # deactivated meanwhile, or already accepted: nothing to send
-    send_invitation_email(membership, base_url)
+    if membership is None:
+        return False  # deactivated meanwhile: nothing to send
+    if membership.user.has_usable_password():
+        # Someone who already has an account (another organization's member) just signs in.
+        send_added_email(membership, base_url)
+    else:
+        send_invitation_email(membership, base_url)
     return True

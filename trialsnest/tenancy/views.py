@@ -78,6 +78,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def choose_organization(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "sponsor_membership", None) is not None:
+        return redirect("home")
     memberships = Membership.objects.filter(user_id=signed_in_user_id(request), is_active=True)
     memberships = memberships.select_related("organization").order_by("organization__name")
     if request.method == "POST":
