@@ -52,6 +52,7 @@ def audit_record(
     action: str,
     actor: Any = None,
     organization: Organization | None = None,
+    organization_id: int | None = None,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str = "",
@@ -67,7 +68,7 @@ def audit_record(
     return AuditEvent.objects.create(
         action=action,
         actor=actor,
-        organization=organization,
+        organization_id=organization.pk if organization is not None else organization_id,
         object_type=object_type,
         object_id=object_id,
         changes=dict(changes or {}),

@@ -10,10 +10,11 @@ from trialsnest.tenancy.models import Membership, Role
 
 NAV: dict[str, list[tuple[str, str]]] = {
     Role.COORDINATOR: [("queue", "Queue")],
-    Role.SITE_LEAD: [("queue", "Queue"), ("dashboard", "Dashboard")],
+    Role.SITE_LEAD: [("queue", "Queue"), ("dashboard", "Dashboard"), ("team", "Team")],
     Role.ORG_ADMIN: [
         ("queue", "Queue"),
         ("dashboard", "Dashboard"),
+        ("team", "Team"),
         ("settings_users", "Settings"),
     ],
     "sponsor": [("sponsor_reports", "Reports")],

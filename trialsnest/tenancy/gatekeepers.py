@@ -25,6 +25,8 @@ from trialsnest.tenancy.models import Membership, Role, Site, SponsorMembership
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
+    from leads.models import Lead, SavedView
+
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
@@ -96,6 +98,25 @@ def get_membership_for_user(request: HttpRequest, code: Any) -> Membership:
     membership = active_membership(request)
     queryset = Membership.objects.filter(organization_id=membership.organization_id)
     return _by_code(queryset.select_related("user"), code)
+
+
+def get_lead_for_user(request: HttpRequest, code: Any) -> Lead:
+    """A lead the active member may see (their organization, within their restrictions)."""
+    from leads.selectors import visible_leads
+
+    membership = active_membership(request)
+    queryset = visible_leads(membership).select_related(
+        "person", "study_site__site", "study_site__study", "owner__user"
+    )
+    return _by_code(queryset, code)
+
+
+def get_saved_view_for_user(request: HttpRequest, code: Any) -> SavedView:
+    """A saved queue view the active member owns (shared views are not theirs to delete)."""
+    from leads.models import SavedView
+
+    membership = active_membership(request)
+    return _by_code(SavedView.objects.filter(owner=membership), code)
 
 
 def sponsor_study_sites(user: AbstractBaseUser) -> QuerySet[StudySite]:

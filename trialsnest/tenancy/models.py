@@ -95,6 +95,9 @@ class Membership(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    # Lead assignment: at most this many open leads (empty: no limit), and fairness ties.
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["user__email"]
@@ -124,11 +127,16 @@ class Membership(models.Model):
         qs = StudySite.objects.filter(organization_id=self.organization_id)
         if self.is_org_admin:
             return qs
-        sites = list(self.restricted_sites.values_list("id", flat=True))
-        study_sites = list(self.restricted_study_sites.values_list("id", flat=True))
-        if not sites and not study_sites:
-            return qs
-        return qs.filter(models.Q(site_id__in=sites) | models.Q(id__in=study_sites))
+        # Lazy subqueries, so the restriction costs no query of its own where it is used.
+        sites = Membership.restricted_sites.through.objects.filter(membership_id=self.pk)
+        study_sites = Membership.restricted_study_sites.through.objects.filter(
+            membership_id=self.pk
+        )
+        return qs.filter(
+            (~models.Exists(sites) & ~models.Exists(study_sites))
+            | models.Q(site_id__in=sites.values("site_id"))
+            | models.Q(id__in=study_sites.values("studysite_id"))
+        )
 
 
 class SponsorMembership(models.Model):

@@ -288,6 +288,11 @@ def study_site_update(
     study_site.full_clean()
     study_site.save()
     changes = changed_fields(old=before, new=_snapshot(study_site, STUDY_SITE_FIELDS))
+    if "recruitment_status" in changes:
+        # Paused or closed: its open leads wait ("study paused") instead of piling up.
+        from leads.services import Actor, study_site_hold_changed
+
+        study_site_hold_changed(study_site=study_site, actor=Actor(user=actor, request=request))
     if changes:
         audit_record(
             action="study_site.updated",

@@ -128,6 +128,15 @@ class Command(BaseCommand):
                 name__in=["Lakeside Denver", "Lakeside Miami"],
             )
         )
+        from leads.demo import seed_leads
+        from leads.models import Lead
+
+        for organization, count in (
+            (organizations["Lakeside Research Network"], 3000),
+            (organizations["Harbor Clinical Research"], 400),
+        ):
+            if not Lead.objects.filter(organization=organization).exists():
+                seed_leads(organization, count)
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         for email, *_ in [*USERS, SPONSOR_VIEWER]:
             self.stdout.write(f"  {email} / {DEMO_PASSWORD}")

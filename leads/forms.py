@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.http import QueryDict
+from django.utils import timezone
+
+from leads.models import (
+    TRANSITIONS,
+    ActionKind,
+    Blocker,
+    Channel,
+    CloseReason,
+    Direction,
+    Lead,
+    Outcome,
+    Policy,
+    Status,
+)
+from trialsnest.tenancy.models import Membership
+
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A datetime-local input, read in the time zone of the lead's site."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT)
+    input_formats = [LOCAL_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+    def __init__(self, *args: Any, tz: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tz = ZoneInfo(tz)
+
+    def to_python(self, value: Any) -> datetime | None:
+        with timezone.override(self.tz):
+            return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.astimezone(self.tz).strftime(LOCAL_INPUT)
+        return value
+
+
+class LeadForm(forms.Form):
+    """A form about one lead; carries the version the user saw."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, lead: Lead, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})["version"] = lead.version
+        super().__init__(*args, **kwargs)
+        self.lead = lead
+        self.tz = lead.study_site.site.timezone
+
+    def local(self, name: str, **kwargs: Any) -> None:
+        self.fields[name] = LocalDateTimeField(tz=self.tz, **kwargs)
+
+
+class AttemptForm(LeadForm):
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
+    outcome = forms.ChoiceField(choices=Outcome.choices)
+    direction = forms.ChoiceField(choices=Direction.choices, initial=Direction.OUTBOUND)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    confirm_opt_out = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.local("callback_at", required=False, label="Call back at (if asked)")
+        self.order_fields(["channel", "outcome", "direction", "callback_at", "note"])
+
+
+class NextActionForm(LeadForm):
+    kind = forms.ChoiceField(choices=ActionKind.choices, label="Next action")
+    note = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.local("due_at", label="Due")
+        self.initial.setdefault("kind", self.lead.next_action)
+        self.initial.setdefault("due_at", self.lead.next_action_due_at)
+        self.order_fields(["kind", "due_at", "note"])
+
+
+class SnoozeForm(LeadForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.local("until", label="Snooze until")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class StatusForm(LeadForm):
+    status = forms.ChoiceField(label="Move to")
+    close_reason = forms.ChoiceField(
+        choices=[("", "—"), *CloseReason.choices], required=False, label="Close reason"
+    )
+    reason = forms.CharField(required=False, max_length=500, label="Reason (needed to reopen)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["status"]
+        field.choices = [(s, Status(s).label) for s in TRANSITIONS[self.lead.status]]
+
+
+class AssignForm(LeadForm):
+    owner = forms.ModelChoiceField(queryset=Membership.objects.none(), to_field_name="code")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["owner"]
+        field.queryset = Membership.objects.filter(
+            organization_id=self.lead.organization_id, is_active=True
+        ).select_related("user")
+        field.label_from_instance = lambda m: f"{m.user} ({m.get_role_display()})"
+
+
+class BlockerForm(LeadForm):
+    blocker = forms.ChoiceField(choices=[("", "None"), *Blocker.choices], required=False)
+    blocker_text = forms.CharField(required=False, max_length=300, label="What blocks it")
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [("assign", "Assign"), ("next_action", "Set next action"), ("close", "Close")]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    leads = forms.MultipleChoiceField(choices=[], error_messages={"required": "Select leads."})
+    owner = forms.ModelChoiceField(
+        queryset=Membership.objects.none(), to_field_name="code", required=False
+    )
+    kind = forms.ChoiceField(choices=[("", "—"), *ActionKind.choices], required=False)
+    due_at = forms.DateTimeField(
+        required=False,
+        input_formats=[LOCAL_INPUT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+    )
+    close_reason = forms.ChoiceField(choices=[("", "—"), *CloseReason.choices], required=False)
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["owner"]
+        field.queryset = Membership.objects.filter(
+            organization_id=membership.organization_id, is_active=True
+        ).select_related("user")
+        leads_field: Any = self.fields["leads"]
+        codes = self.data.getlist("leads") if isinstance(self.data, QueryDict) else []
+        leads_field.choices = [(code, code) for code in codes]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = data.get("action")
+        if action == "assign" and not data.get("owner"):
+            self.add_error("owner", "Pick who gets the leads.")
+        if action == "next_action" and not (data.get("kind") and data.get("due_at")):
+            self.add_error("kind", "Pick the next action and when it is due.")
+        if action == "close" and not data.get("close_reason"):
+            self.add_error("close_reason", "Say why the leads are closed.")
+        return data
+
+
+class PolicyForm(forms.ModelForm[Policy]):
+    cadence = forms.CharField(
+        label="Contact cadence (hours after the first attempt)",
+        help_text="Comma-separated, e.g. 0, 24, 72, 168 for now, +1 day, +3 days, +7 days.",
+    )
+
+    class Meta:
+        model = Policy
+        fields = [
+            "final_wait_hours",
+            "sla_first_response_hours",
+            "sla_prescreen_review_hours",
+            "sla_records_request_hours",
+            "sla_scheduling_hours",
+            "stale_after_days",
+        ]
+        labels = {
+            "final_wait_hours": "Wait after the last attempt before closing (hours)",
+            "sla_first_response_hours": "First response target (business hours)",
+            "sla_prescreen_review_hours": "Prescreen review target (business hours)",
+            "sla_records_request_hours": "Records request target (business hours)",
+            "sla_scheduling_hours": "Scheduling target (business hours)",
+            "stale_after_days": "Stale after (days without movement)",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("cadence", ", ".join(map(str, self.instance.cadence_hours)))
+        self.order_fields(["cadence"])
+
+    def clean_cadence(self) -> list[int]:
+        raw = str(self.cleaned_data["cadence"])
+        try:
+            hours = [int(part) for part in raw.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise forms.ValidationError("Use whole hours separated by commas.") from None
+        if not hours or hours != sorted(hours) or hours[0] < 0 or len(hours) > 12:
+            raise forms.ValidationError(
+                "Give 1 to 12 attempts, in increasing order, starting at 0 or later."
+            )
+        return hours

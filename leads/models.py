@@ -1,0 +1,368 @@
+"""People, leads and their timeline.
+
+The invariant (DESIGN.md): every open lead has an owner, a status and a next action with a due
+time; every closed lead has a close reason. Services keep it, and check constraints make the
+database refuse anything else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "E-mail"
+
+
+class Person(models.Model):
+    """One human, per organization. Deduplicated on phone/e-mail (intake issue)."""
+
+    PHI_FIELDS: ClassVar[tuple[str, ...]] = (
+        "first_name",
+        "last_name",
+        "phone",
+        "email",
+        "date_of_birth",
+        "postal_code",
+    )
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +13125550100")
+    email = models.EmailField(blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    preferred_time = models.CharField(max_length=100, blank=True)
+    preferred_language = models.CharField(max_length=20, blank=True, default="en")
+    consent_phone = models.BooleanField(default=False)
+    consent_sms = models.BooleanField(default=False)
+    consent_email = models.BooleanField(default=False)
+    consent_text_version = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "phone"], name="person_org_phone"),
+            models.Index(fields=["organization", "email"], name="person_org_email"),
+            models.Index(
+                models.F("organization"),
+                Lower("last_name"),
+                Lower("first_name"),
+                name="person_org_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def consents_to(self, channel: str) -> bool:
+        return bool(getattr(self, f"consent_{channel}", False))
+
+
+class OptOut(models.Model):
+    """The opt-out ledger: append-only entries, one per opt-out event."""
+
+    person = models.ForeignKey(Person, models.PROTECT, related_name="opt_outs")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    at = models.DateTimeField()
+    evidence = models.TextField(blank=True)
+    consent_text_version = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} opt-out at {self.at:%Y-%m-%d}"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTING = "contacting", "Contacting"
+    PRESCREENING = "prescreening", "Prescreening"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    RECORDS_PENDING = "records_pending", "Records pending"
+    RECORDS_READY = "records_ready", "Ready to schedule"
+    VISIT_SCHEDULED = "visit_scheduled", "Visit scheduled"
+    HANDED_OFF = "handed_off", "Handed off"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (
+    Status.NEW,
+    Status.CONTACTING,
+    Status.PRESCREENING,
+    Status.NEEDS_REVIEW,
+    Status.RECORDS_PENDING,
+    Status.RECORDS_READY,
+    Status.VISIT_SCHEDULED,
+)
+
+# DESIGN.md's status table. Reopening a closed lead (to contacting) needs a reason.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.NEW: (Status.CONTACTING, Status.PRESCREENING, Status.CLOSED),
+    Status.CONTACTING: (Status.PRESCREENING, Status.CLOSED),
+    Status.PRESCREENING: (Status.NEEDS_REVIEW, Status.RECORDS_PENDING, Status.CLOSED),
+    Status.NEEDS_REVIEW: (Status.PRESCREENING, Status.RECORDS_PENDING, Status.CLOSED),
+    Status.RECORDS_PENDING: (Status.RECORDS_READY, Status.CLOSED),
+    Status.RECORDS_READY: (Status.VISIT_SCHEDULED, Status.CLOSED),
+    Status.VISIT_SCHEDULED: (Status.HANDED_OFF, Status.RECORDS_READY, Status.CLOSED),
+    Status.HANDED_OFF: (),
+    Status.CLOSED: (Status.CONTACTING,),
+}
+
+
+class CloseReason(models.TextChoices):
+    NOT_INTERESTED = "not_interested", "Not interested"
+    UNREACHABLE = "unreachable", "Unreachable"
+    NOT_A_FIT = "not_a_fit", "Not a fit"
+    DUPLICATE = "duplicate", "Duplicate"
+    OPTED_OUT = "opted_out", "Opted out"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    STUDY_CLOSED = "study_closed", "Study closed"
+
+
+class Blocker(models.TextChoices):
+    NO_RESPONSE = "no_response", "No response"
+    AWAITING_CALLBACK = "awaiting_callback", "Awaiting callback"
+    MISSING_RECORDS = "missing_records", "Missing records"
+    AWAITING_REVIEW = "awaiting_review", "Awaiting study-team review"
+    SCHEDULING_CONSTRAINT = "scheduling_constraint", "Scheduling constraint"
+    PATIENT_AVAILABILITY = "patient_availability", "Patient availability"
+    STUDY_PAUSED = "study_paused", "Study paused"
+    OTHER = "other", "Other"
+
+
+class ActionKind(models.TextChoices):
+    FIRST_CONTACT = "first_contact", "First contact"
+    FOLLOW_UP = "follow_up", "Follow-up attempt"
+    CALLBACK = "callback", "Callback"
+    CONDUCT_PRESCREEN = "conduct_prescreen", "Conduct prescreen"
+    REVIEW_PRESCREEN = "review_prescreen", "Review prescreen"
+    REQUEST_RECORDS = "request_records", "Request records"
+    CHASE_RECORDS = "chase_records", "Chase records"
+    REVIEW_RECORDS = "review_records", "Review records"
+    SCHEDULE_VISIT = "schedule_visit", "Schedule visit"
+    CONFIRM_VISIT = "confirm_visit", "Confirm visit"
+    HAND_OFF = "hand_off", "Hand off"
+    STALE_REVIEW = "stale_review", "Stale review"
+    CLOSE_UNREACHABLE = "close_unreachable", "Close as unreachable"
+
+
+class Source(models.TextChoices):
+    WEB_FORM = "web_form", "Web form"
+    REFERRAL_PARTNER = "referral_partner", "Referral partner"
+    VENDOR_LIST = "vendor_list", "Vendor list"
+    PHYSICIAN_REFERRAL = "physician_referral", "Physician referral"
+    EHR_QUERY = "ehr_query", "EHR query"
+    WALK_IN = "walk_in", "Walk-in"
+    API = "api", "API"
+    OTHER = "other", "Other"
+
+
+OPEN_Q = Q(status__in=OPEN_STATUSES)
+
+
+class Lead(models.Model):
+    """One person's candidacy for one StudySite."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, models.PROTECT, related_name="leads")
+    study_site = models.ForeignKey("studies.StudySite", models.PROTECT, related_name="leads")
+    source = models.CharField(max_length=30, choices=Source.choices)
+    campaign = models.CharField(max_length=200, blank=True)
+    utm = models.JSONField(default=dict, blank=True)
+    referral_partner = models.CharField(max_length=200, blank=True)
+    material_version = models.CharField(max_length=100, blank=True)
+
+    owner = models.ForeignKey(
+        "tenancy.Membership", models.PROTECT, null=True, blank=True, related_name="owned_leads"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    blocker = models.CharField(max_length=30, choices=Blocker.choices, blank=True)
+    blocker_text = models.CharField(max_length=300, blank=True)
+    next_action = models.CharField(max_length=30, choices=ActionKind.choices, blank=True)
+    next_action_due_at = models.DateTimeField(null=True, blank=True)
+    # The one time that orders the queue: when this lead next needs someone. Null when closed
+    # or held (study paused).
+    attention_at = models.DateTimeField(null=True, blank=True)
+    # When "no movement" turns the lead stale (last movement + the StudySite's stale period).
+    stale_at = models.DateTimeField(null=True, blank=True)
+    # The SLA target of the current status (business hours of the site), when one applies.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+
+    received_at = models.DateTimeField()
+    last_movement_at = models.DateTimeField()
+    status_changed_at = models.DateTimeField()
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    prescreened_at = models.DateTimeField(null=True, blank=True)
+    records_ready_at = models.DateTimeField(null=True, blank=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~OPEN_Q
+                | (
+                    Q(owner__isnull=False)
+                    & ~Q(next_action="")
+                    & Q(next_action_due_at__isnull=False)
+                ),
+                name="open_lead_has_owner_and_next_action",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.CLOSED) | ~Q(close_reason=""),
+                name="closed_lead_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="lead_status_known"
+            ),
+        ]
+        indexes = [
+            # The queue: open leads of an organization in order of attention, keyset-paged.
+            models.Index(
+                fields=["organization", "attention_at", "id"],
+                name="lead_queue",
+                condition=OPEN_Q,
+            ),
+            models.Index(
+                fields=["study_site", "attention_at", "id"],
+                name="lead_queue_study_site",
+                condition=OPEN_Q,
+            ),
+            models.Index(
+                fields=["owner", "attention_at", "id"],
+                name="lead_queue_owner",
+                condition=OPEN_Q,
+            ),
+            models.Index(fields=["organization", "sla_due_at"], name="lead_sla", condition=OPEN_Q),
+            models.Index(fields=["person"], name="lead_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead {self.code}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.status]
+
+
+class ActivityKind(models.TextChoices):
+    RECEIVED = "received", "Received"
+    CONTACT_ATTEMPT = "contact_attempt", "Contact attempt"
+    NOTE = "note", "Note"
+    STATUS_CHANGE = "status_change", "Status change"
+    ASSIGNMENT = "assignment", "Assignment"
+    NEXT_ACTION = "next_action", "Next action"
+    BLOCKER = "blocker", "Blocker"
+    REPEAT_INTEREST = "repeat_interest", "Repeat interest"
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", "Inbound"
+
+
+class Outcome(models.TextChoices):
+    REACHED = "reached", "Reached"
+    NO_ANSWER = "no_answer", "No answer"
+    VOICEMAIL = "voicemail", "Left voicemail"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+    CALL_BACK_LATER = "call_back_later", "Call back later"
+
+
+class Activity(models.Model):
+    """The lead's timeline. Append-only."""
+
+    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    lead = models.ForeignKey(Lead, models.PROTECT, related_name="activities")
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["lead", "-at", "-id"], name="activity_timeline")]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+def default_cadence() -> list[int]:
+    return [0, 24, 72, 168]
+
+
+class Policy(models.Model):
+    """Per-StudySite contact cadence and SLA targets, editable by site leads."""
+
+    study_site = models.OneToOneField(
+        "studies.StudySite", models.CASCADE, related_name="policy", primary_key=True
+    )
+    cadence_hours = ArrayField(
+        models.PositiveIntegerField(),
+        default=default_cadence,
+        help_text="Hours after the first attempt at which each attempt is due.",
+    )
+    final_wait_hours = models.PositiveIntegerField(default=72)
+    sla_first_response_hours = models.PositiveIntegerField(default=8)
+    sla_prescreen_review_hours = models.PositiveIntegerField(default=16)
+    sla_records_request_hours = models.PositiveIntegerField(default=16)
+    sla_scheduling_hours = models.PositiveIntegerField(default=24)
+    stale_after_days = models.PositiveIntegerField(default=7)
+
+    class Meta:
+        verbose_name_plural = "policies"
+
+    def __str__(self) -> str:
+        return f"Policy of {self.study_site_id}"
+
+
+class SavedView(models.Model):
+    """A named set of queue filters, private to its owner or shared with the organization."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.CASCADE, related_name="+")
+    owner = models.ForeignKey("tenancy.Membership", models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000)
+    shared = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
