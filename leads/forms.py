@@ -51,7 +51,7 @@ class LeadForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, lead: Lead, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {})["version"] = lead.version
+        kwargs["initial"] = {**(kwargs.get("initial") or {}), "version": lead.version}
         super().__init__(*args, **kwargs)
         self.lead = lead
         self.tz = lead.study_site.site.timezone

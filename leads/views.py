@@ -393,8 +393,8 @@ def _after_write(request: HttpRequest, lead: Lead, in_queue: bool, message: str)
         }
         response = render(request, "leads/queue.html#row", context)
         return trigger_client_event(response, "lead-changed")
-    default = reverse("lead_detail", kwargs={"code": lead.code})
-    messages.success(request, message)
+    default = reverse("queue") if in_queue else reverse("lead_detail", kwargs={"code": lead.code})
+    messages.success(request, f"{lead.person.full_name} · {message}")
     url = _next_url(request, default)
     if htmx(request):
         return HttpResponseClientRedirect(url)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import factory
 
+from leads.models import Lead, Person, Source
+from leads.services import Actor, lead_create, person_create
 from trialsnest.accounts.models import User
 from trialsnest.studies.models import Sponsor, Study, StudySite
 from trialsnest.tenancy.models import Membership, Organization, Role, Site, SponsorMembership
@@ -88,3 +90,45 @@ class SponsorMembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     sponsor = factory.SubFactory(SponsorFactory)
+
+
+# Leads -------------------------------------------------------------------------------------
+# People and leads are made by their services, so every lead a test sees keeps the invariant
+# (owner, next action, due time) exactly as one made by the app would.
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    organization = factory.SubFactory(OrganizationFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    # Valid US numbers (area code 312, exchanges 200 to 899), unique for 7 million people.
+    phone = factory.Sequence(lambda n: f"+1312{200 + (n // 10000) % 700}{n % 10000:04d}")
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    consent_phone = True
+    consent_sms = True
+    consent_email = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return person_create(actor=Actor(user=None), **kwargs)
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    """A new lead through `lead_create`; the owner is chosen by the assignment rule unless given."""
+
+    class Meta:
+        model = Lead
+
+    study_site = factory.SubFactory(StudySiteFactory)
+    person = factory.SubFactory(
+        PersonFactory, organization=factory.SelfAttribute("..study_site.organization")
+    )
+    source = Source.WEB_FORM
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        kwargs.setdefault("actor", Actor(user=None))
+        return lead_create(**kwargs)
