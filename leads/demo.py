@@ -7,6 +7,7 @@ invariant and check constraints as leads made through the services.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -133,7 +134,7 @@ LAST = [
 ]
 AREA_CODES = ["303", "305", "713", "786", "720", "832", "206", "312"]
 # (status, weight)
-STATUS_MIX = [
+STATUS_MIX: list[tuple[str, int]] = [
     (Status.NEW, 12),
     (Status.CONTACTING, 20),
     (Status.PRESCREENING, 9),
@@ -144,7 +145,7 @@ STATUS_MIX = [
     (Status.HANDED_OFF, 8),
     (Status.CLOSED, 20),
 ]
-SOURCES = [
+SOURCES: list[tuple[str, int]] = [
     (Source.WEB_FORM, 45),
     (Source.REFERRAL_PARTNER, 15),
     (Source.VENDOR_LIST, 20),
@@ -162,7 +163,7 @@ NOTES = [
 ]
 
 
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+def _pick(rng: random.Random, weighted: Sequence[tuple[str, int]]) -> str:
     values, weights = zip(*weighted, strict=True)
     return str(rng.choices(values, weights)[0])
 
@@ -224,7 +225,9 @@ def seed_leads(organization: Organization, count: int, *, seed: int = 7) -> int:
     now = timezone.now()
     study_sites = list(StudySite.objects.filter(organization=organization).select_related("site"))
     owners = _owners(organization)
-    people, leads, activities = [], [], []
+    people: list[Person] = []
+    leads: list[Lead] = []
+    activities: list[Activity] = []
     for i in range(count):
         study_site = rng.choice(study_sites)
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -313,7 +316,7 @@ def _lead(
     timeline.add(ActivityKind.RECEIVED, received, data={"source": lead.source})
     timeline.add(ActivityKind.ASSIGNMENT, received, data={"owner": str(owner.code)})
     clock = received
-    order = [s for s, _ in STATUS_MIX if s not in (Status.HANDED_OFF, Status.CLOSED)]
+    order: list[str] = [s for s, _ in STATUS_MIX if s not in (Status.HANDED_OFF, Status.CLOSED)]
     path = order[: order.index(target) + 1] if target in order else order[: rng.randint(1, 7)]
     span = max((now - received).total_seconds(), 3600) / (len(path) + 2)
 

@@ -125,6 +125,13 @@ class BlockerForm(LeadForm):
     blocker_text = forms.CharField(required=False, max_length=300, label="What blocks it")
 
 
+class OptOutForm(forms.Form):
+    channel = forms.ChoiceField(choices=Channel.choices)
+    evidence = forms.CharField(
+        required=False, max_length=500, help_text="What they said, and how (e.g. “STOP” by SMS)."
+    )
+
+
 class BulkForm(forms.Form):
     ACTIONS = [("assign", "Assign"), ("next_action", "Set next action"), ("close", "Close")]
 

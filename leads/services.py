@@ -224,8 +224,17 @@ def person_create(*, organization: Organization, actor: Actor, **fields: Any) ->
 
 @transaction.atomic
 def person_record_opt_out(
-    *, person: Person, channel: Channel, actor: Actor, evidence: str = "", at: datetime | None
+    *,
+    person: Person,
+    channel: str,
+    actor: Actor,
+    evidence: str = "",
+    at: datetime | None = None,
+    lead: Lead | None = None,
 ) -> OptOut:
+    """Add to the opt-out ledger and withdraw consent for the channel at once."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": "Pick a channel."})
     at = at or timezone.now()
     entry = OptOut.objects.create(
         person=person,
@@ -244,6 +253,15 @@ def person_record_opt_out(
         changes={f"consent_{channel}": {"old": True, "new": False}},
         request=actor.request,
     )
+    if lead is not None:
+        _activity(
+            lead,
+            ActivityKind.NOTE,
+            actor,
+            at,
+            text=f"Opted out of {Channel(channel).label} contact. {evidence}".strip(),
+            data={"opt_out": channel},
+        )
     return entry
 
 

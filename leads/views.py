@@ -30,6 +30,7 @@ from leads.forms import (
     BulkForm,
     NextActionForm,
     NoteForm,
+    OptOutForm,
     PolicyForm,
     SnoozeForm,
     StatusForm,
@@ -240,6 +241,7 @@ def _lead_context(lead: Lead, **forms: Form) -> dict[str, Any]:
         "attempt_form": forms.get("attempt") or AttemptForm(lead=lead),
         "next_action_form": forms.get("next_action") or NextActionForm(lead=lead),
         "note_form": forms.get("note") or NoteForm(),
+        "opt_out_form": OptOutForm(),
         "status_form": forms.get("status") or StatusForm(lead=lead),
         "assign_form": forms.get("assign") or AssignForm(lead=lead, initial=_owner(lead)),
         "snooze_form": forms.get("snooze") or SnoozeForm(lead=lead),
@@ -272,6 +274,7 @@ ACTIONS: dict[str, tuple[str, type[Form]]] = {
     "assign": ("Reassign", AssignForm),
     "snooze": ("Snooze", SnoozeForm),
     "blocker": ("Set a blocker", BlockerForm),
+    "opt_out": ("Record an opt-out", OptOutForm),
 }
 
 
@@ -313,6 +316,14 @@ def _apply(action: str, lead: Lead, data: dict[str, Any], actor: Actor) -> None:
         services.lead_assign(lead=lead, owner=data["owner"], version=version, actor=actor)
     elif action == "snooze":
         services.lead_snooze(lead=lead, until=data["until"], version=version, actor=actor)
+    elif action == "opt_out":
+        services.person_record_opt_out(
+            person=lead.person,
+            channel=data["channel"],
+            evidence=data["evidence"],
+            lead=lead,
+            actor=actor,
+        )
     elif action == "blocker":
         services.lead_set_blocker(
             lead=lead,
@@ -325,8 +336,8 @@ def _apply(action: str, lead: Lead, data: dict[str, Any], actor: Actor) -> None:
 
 def _make_form(action: str, lead: Lead, data: QueryDict | None) -> Form:
     form_class = ACTIONS[action][1]
-    if form_class is NoteForm:
-        return NoteForm(data)
+    if form_class in (NoteForm, OptOutForm):
+        return form_class(data)
     initial = _owner(lead) if action == "assign" else None
     form: Form = form_class(data, lead=lead, initial=initial)  # type: ignore[call-arg]
     return form

@@ -1,0 +1,29 @@
+"""Helpers for the lead tests: a fixed clock, the actor of a persona, a lead at study_site_a."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from leads.models import Lead
+from leads.services import Actor
+from tests.conftest import World
+from tests.factories import LeadFactory
+
+# A Wednesday, 10:00 in Chicago (the time zone of every test site): inside business hours.
+WEDNESDAY_10AM = datetime(2025, 6, 4, 15, 0, tzinfo=UTC)
+
+
+def actor_of(world: World, persona: str = "site_lead") -> Actor:
+    return Actor(user=getattr(world, persona).user)
+
+
+@pytest.fixture
+def lead(world: World) -> Lead:
+    """A new lead at study_site_a, owned by the coordinator (the only one who can take it)."""
+    return LeadFactory(study_site=world.study_site_a, person__first_name="Maria")
+
+
+def fresh(lead: Lead) -> Lead:
+    return Lead.objects.select_related("person", "study_site__site", "owner").get(pk=lead.pk)
