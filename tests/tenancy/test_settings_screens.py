@@ -516,10 +516,12 @@ def test_the_navigation_shows_only_what_each_role_may_use(world: World):
     assert _nav_links(signed_in(world.site_lead.user).get("/queue/")) == [
         "/queue/",
         "/dashboard/",
+        "/team/",
     ]
     assert _nav_links(signed_in(world.admin.user).get("/queue/")) == [
         "/queue/",
         "/dashboard/",
+        "/team/",
         "/settings/",
     ]
     assert _nav_links(signed_in(world.sponsor_viewer).get("/reports/")) == ["/reports/"]
