@@ -8,7 +8,9 @@ BIN := $(VENV)/bin
 # mypy and ruff load the settings without touching a database or a secret.
 LINT_ENV := DEBUG=true DATABASE_URL=postgres://lint@localhost/lint
 
-.PHONY: help demo test lint typecheck pytest browser clean
+.PHONY: help demo test lint typecheck pytest browser bench clean
+
+BENCH_LEADS ?= 1000000
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +36,9 @@ typecheck: $(BIN)/.installed ## mypy (strict for our code)
 
 pytest: $(BIN)/.installed ## The test suite only (against DATABASE_URL, else the embedded PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(BIN)/.installed ## Fresh database of BENCH_LEADS leads (default 1,000,000), every scenario, results appended to benchmarks/results.jsonl
+	$(BIN)/python -m trialsnest.bench.run --leads $(BENCH_LEADS)
 
 browser: ## Make sure Debian's chromium is there for the browser tests
 	@command -v chromium >/dev/null || { \

@@ -258,7 +258,13 @@ class Lead(models.Model):
                 condition=OPEN_Q,
             ),
             models.Index(fields=["organization", "sla_due_at"], name="lead_sla", condition=OPEN_Q),
-            models.Index(fields=["person"], name="lead_person"),
+            # The tab counts: an index-only scan over a member's open leads.
+            models.Index(
+                fields=["organization", "study_site"],
+                include=["status", "blocker", "attention_at", "sla_due_at", "stale_at"],
+                name="lead_counts",
+                condition=OPEN_Q,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,16 +6,24 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 
 from leads.models import (
     OPEN_STATUSES,
     ActionKind,
+    Activity,
+    ActivityKind,
     Blocker,
+    Channel,
+    CloseReason,
+    Direction,
     Lead,
+    Outcome,
     Person,
     SavedView,
     Source,
@@ -57,9 +65,8 @@ def tab_q(tab: str, now: datetime) -> Q:
 def visible_leads(membership: Membership) -> QuerySet[Lead]:
     """The leads this member may see: their organization's, within their restrictions."""
     leads = Lead.objects.filter(organization_id=membership.organization_id)
-    if membership.is_org_admin:
-        return leads
-    return leads.filter(study_site__in=membership.visible_study_sites())
+    ids = membership.visible_study_site_ids()
+    return leads if ids is None else leads.filter(study_site_id__in=ids)
 
 
 @dataclass
@@ -135,8 +142,34 @@ def _is_uuid(value: str) -> bool:
 def queue_counts(membership: Membership, filters: QueueFilters, now: datetime) -> dict[str, int]:
     """Every tab's count in one aggregate query."""
     leads = visible_leads(membership).filter(status__in=OPEN_STATUSES).filter(filters.q(membership))
-    aggregates = {key: Count("id", filter=tab_q(key, now)) for key in TAB_KEYS}
+    # Counting a column of the lead_counts index (never null) keeps this an index-only scan.
+    aggregates = {key: Count("study_site", filter=tab_q(key, now)) for key in TAB_KEYS}
     return {key: int(value) for key, value in leads.aggregate(**aggregates).items()}
+
+
+# What a queue or search row shows: the lead and only the columns of its relations it needs
+# (a study's eligibility text and locations would otherwise ride along with every row).
+ROW_FIELDS = (
+    *[f.name for f in Lead._meta.concrete_fields],
+    "person__first_name",
+    "person__last_name",
+    "person__phone",
+    "person__email",
+    "study_site__code",
+    "study_site__site__name",
+    "study_site__site__timezone",
+    "study_site__study__brief_title",
+    "owner__code",
+    "owner__user__first_name",
+    "owner__user__last_name",
+    "owner__user__email",
+)
+
+
+def row_fields(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    return leads.select_related(
+        "person", "study_site__site", "study_site__study", "owner__user"
+    ).only(*ROW_FIELDS)
 
 
 def parse_cursor(value: str) -> tuple[datetime, int] | None:
@@ -172,11 +205,7 @@ def queue_rows(
     if after is not None:
         at, pk = after
         leads = leads.filter(Q(attention_at__gt=at) | Q(attention_at=at, id__gt=pk))
-    return list(
-        leads.select_related(
-            "person", "study_site__site", "study_site__study", "owner__user"
-        ).order_by("attention_at", "id")[:limit]
-    )
+    return list(row_fields(leads).order_by("attention_at", "id")[:limit])
 
 
 def search(membership: Membership, text: str, limit: int = 25) -> list[Lead]:
@@ -202,12 +231,8 @@ def search(membership: Membership, text: str, limit: int = 25) -> list[Lead]:
             people = people.filter(
                 first_name__istartswith=words[0], last_name__istartswith=words[-1]
             )
-    return list(
-        visible_leads(membership)
-        .filter(person__in=people.values("id")[:200])
-        .select_related("person", "study_site__site", "study_site__study", "owner__user")
-        .order_by("-last_movement_at")[:limit]
-    )
+    leads = visible_leads(membership).filter(person__in=people.values("id")[:200])
+    return list(row_fields(leads).order_by("-last_movement_at")[:limit])
 
 
 def saved_views(membership: Membership) -> QuerySet[SavedView]:
@@ -219,7 +244,7 @@ def saved_views(membership: Membership) -> QuerySet[SavedView]:
 # Why a row is in the queue ------------------------------------------------------------------
 
 
-def _span(delta: timedelta) -> str:
+def span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
         return f"{max(minutes, 1)} min"
@@ -237,26 +262,59 @@ def reason(lead: Lead, now: datetime) -> str:
     if lead.blocker == Blocker.STUDY_PAUSED:
         return "study paused: on hold until recruiting resumes"
     if lead.stale_at and lead.stale_at <= now:
-        return f"no movement for {_span(now - lead.last_movement_at)}"
+        return f"no movement for {span(now - lead.last_movement_at)}"
     due = lead.next_action_due_at
     label = ActionKind(lead.next_action).label.lower() if lead.next_action else "next action"
     if due is None:
         return label
     if due <= now - timedelta(hours=1):
-        return f"{label} overdue {_span(now - due)}"
+        return f"{label} overdue {span(now - due)}"
     if due <= now:
         return f"{label} due now"
-    return f"{label} due in {_span(due - now)}"
+    return f"{label} due in {span(due - now)}"
 
 
 def past_sla(lead: Lead, now: datetime) -> bool:
     return lead.is_open and lead.sla_due_at is not None and lead.sla_due_at < now
 
 
+def timeline_entry(activity: Activity, tz: str) -> dict[str, str]:
+    """One timeline line as plain strings (fifty of them render quickly)."""
+    data = activity.data
+    if activity.kind == ActivityKind.CONTACT_ATTEMPT:
+        direction = _label(Direction, activity.direction).lower()
+        outcome = _label(Outcome, activity.outcome)
+        detail = f"{_label(Channel, activity.channel)}, {direction}: {outcome}"
+    elif activity.kind == ActivityKind.STATUS_CHANGE:
+        detail = f"{_label(Status, data.get('from', ''))} → {_label(Status, data.get('to', ''))}"
+        if data.get("close_reason"):
+            detail += f" ({_label(CloseReason, data['close_reason'])})"
+    elif activity.kind == ActivityKind.NEXT_ACTION:
+        detail = _label(ActionKind, data.get("kind", ""))
+    elif activity.kind == ActivityKind.BLOCKER:
+        detail = _label(Blocker, data.get("blocker", "")) or "cleared"
+    else:
+        detail = ""
+    actor = activity.actor
+    return {
+        "kind": activity.kind,
+        "label": _label(ActivityKind, activity.kind),
+        "at": site_time(activity.at, tz),
+        "iso": activity.at.isoformat(),
+        "detail": detail,
+        "actor": (actor.get_full_name() or actor.email) if actor else "",
+        "text": activity.text,
+    }
+
+
 def lead_page_data(lead: Lead, activity_limit: int = 100) -> dict[str, Any]:
-    activities = list(
-        lead.activities.select_related("actor").order_by("-at", "-id")[:activity_limit]
-    )
+    tz = lead.study_site.site.timezone
+    activities = [
+        timeline_entry(activity, tz)
+        for activity in lead.activities.select_related("actor").order_by("-at", "-id")[
+            :activity_limit
+        ]
+    ]
     others = list(
         Lead.objects.filter(person_id=lead.person_id)
         .exclude(pk=lead.pk)
@@ -264,3 +322,37 @@ def lead_page_data(lead: Lead, activity_limit: int = 100) -> dict[str, Any]:
         .order_by("-received_at")[:20]
     )
     return {"activities": activities, "other_leads": others}
+
+
+def site_time(value: datetime | None, tz: str) -> str:
+    """A time as the site's clock shows it: "Tue 01 Dec 14:30 CST"."""
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(tz)).strftime("%a %d %b %H:%M %Z")
+
+
+def _label(choices: type[models.TextChoices], value: str) -> str:
+    return str(choices(value).label) if value else ""
+
+
+def queue_row(lead: Lead, now: datetime, prefix: str) -> dict[str, Any]:
+    """Everything a queue row prints, as plain strings: cheap to render fifty at a time."""
+    site = lead.study_site.site
+    title = lead.study_site.study.brief_title
+    owner = lead.owner.user if lead.owner else None
+    return {
+        "code": str(lead.code),
+        "url": f"{prefix}{lead.code}/",
+        "name": lead.person.full_name,
+        "study": title if len(title) <= 42 else f"{title[:41]}…",
+        "site": site.name,
+        "source": _label(Source, lead.source),
+        "status": _label(Status, lead.status),
+        "blocker": _label(Blocker, lead.blocker),
+        "owner": (owner.get_full_name() or owner.email) if owner else "—",
+        "moved": f"{span(now - lead.last_movement_at)} ago",
+        "next_action": _label(ActionKind, lead.next_action) or "—",
+        "due": site_time(lead.next_action_due_at, site.timezone),
+        "reason": reason(lead, now),
+        "past_sla": past_sla(lead, now),
+    }

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "trialsnest.tenancy",
     "trialsnest.studies",
     "trialsnest.audit",
+    "trialsnest.bench",
     "leads",
     "prescreen",
     "records",
@@ -181,6 +182,8 @@ AXES_IPWARE_PROXY_COUNT = 1 if _BEHIND_TLS_PROXY else 0
 SESSION_IDLE_TIMEOUT = _SESSION_IDLE_MINUTES * 60
 SESSION_ABSOLUTE_TIMEOUT = _SESSION_ABSOLUTE_HOURS * 60 * 60
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+# Read sessions from the cache (Redis in production), written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

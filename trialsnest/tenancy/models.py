@@ -138,6 +138,18 @@ class Membership(models.Model):
             | models.Q(id__in=study_sites.values("studysite_id"))
         )
 
+    def visible_study_site_ids(self) -> list[int] | None:
+        """Ids of visible_study_sites(), or None for an org admin (the whole organization).
+
+        A literal list lets PostgreSQL use the per-StudySite indexes on leads; it is computed
+        once per request.
+        """
+        if self.is_org_admin:
+            return None
+        if not hasattr(self, "_visible_ids"):
+            self._visible_ids = sorted(self.visible_study_sites().values_list("id", flat=True))
+        return self._visible_ids
+
 
 class SponsorMembership(models.Model):
     """A sponsor viewer. Which StudySites they may report on is granted with django-guardian."""

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from trialsnest.bench.scenarios import SCENARIOS, collect_static, explain
+
+
+class Command(BaseCommand):
+    help = "Run benchmark scenarios against the current database and print their figures."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("scenarios", nargs="*", help=f"any of {', '.join(SCENARIOS)}")
+        parser.add_argument("--json", action="store_true", help="one JSON object per line")
+        parser.add_argument("--explain", action="store_true", help="EXPLAIN the main query")
+        parser.add_argument("--runs", type=int, default=50, help="timed requests per scenario")
+        parser.add_argument("--seconds", type=float, default=10.0, help="HTTP load duration")
+
+    def handle(self, *args: Any, scenarios: list[str], **options: Any) -> None:
+        unknown = set(scenarios) - set(SCENARIOS)
+        if unknown:
+            raise CommandError(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+        collect_static()
+        for name in scenarios or list(SCENARIOS):
+            for result in SCENARIOS[name](options["runs"], options["seconds"]):
+                if options["json"]:
+                    self.stdout.write(result.json())
+                else:
+                    figures = ", ".join(
+                        f"{key} {value}"
+                        for key, value in vars(result).items()
+                        if value is not None and key not in ("scenario", "explain")
+                    )
+                    self.stdout.write(f"{result.scenario}: {figures}")
+                if options["explain"] and result.explain:
+                    self.stdout.write(explain(result.explain))
