@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -158,7 +158,9 @@ def _tenancy(
     from trialsnest.tenancy.models import Membership, Organization, Role, Site
 
     tag = uuid.uuid4().hex[:6]
-    password = make_password(BENCH_PASSWORD)
+    # One hash for every synthetic user, made with a hasher every settings file accepts.
+    hasher = PBKDF2PasswordHasher()
+    password = hasher.encode(BENCH_PASSWORD, hasher.salt())
     sponsor = Sponsor.objects.create(name=f"Bench sponsor {tag}")
     studies = Study.objects.bulk_create(
         Study(brief_title=f"Bench study {i} {tag}", sponsor=sponsor, registry_status="RECRUITING")

@@ -284,6 +284,13 @@ def gunicorn(port: int) -> subprocess.Popen[bytes]:
         GUNICORN_THREADS="1",
         LOG_LEVEL="WARNING",
     )
+    # gunicorn runs the production settings, whose static storage needs its own manifest.
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "trialsnest.wsgi:application",
          "--config", "python:trialsnest.gunicorn", "--access-logfile", "/dev/null"],

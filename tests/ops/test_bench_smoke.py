@@ -1,0 +1,53 @@
+"""The benchmark harness on 1,000 leads, each scenario once: it must never rot.
+
+Figures at this size mean nothing and no target applies; `make bench` measures.
+"""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from leads.models import Activity, Lead
+
+KEYS = {
+    "scenario", "leads", "p50_ms", "p95_ms", "p99_ms", "queries", "rps", "seconds",
+    "rows_per_s", "peak_mb", "floor_ms", "ratio",
+}  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_generate_data_and_every_scenario_run_on_a_small_database():
+    out = StringIO()
+    call_command("generate_data", "--leads", "1000", stdout=out)
+    assert Lead.objects.count() == 1000
+    assert 2000 <= Activity.objects.count() <= 9000
+    assert "generated 1000 leads" in out.getvalue()
+
+    out = StringIO()
+    call_command("bench", "--json", "--runs", "1", "--seconds", "1", stdout=out)
+    results = [json.loads(line) for line in out.getvalue().splitlines()]
+
+    names = {r["scenario"] for r in results}
+    assert names == {
+        "queue:largest_site",
+        "queue:largest_site_deep",
+        "queue:median_site",
+        "queue:median_site_deep",
+        "queue_http",
+        "lead_page",
+    }
+    for result in results:
+        assert set(result) == KEYS
+        assert result["leads"] == 1000
+        assert result["p50_ms"] > 0
+    for result in results:
+        if result["scenario"] != "queue_http":
+            assert 0 < result["queries"] <= 10
+            assert result["floor_ms"] > 0
+    http = next(r for r in results if r["scenario"] == "queue_http")
+    assert http["rps"] > 0
