@@ -28,7 +28,13 @@ from leads.models import (
     Source,
     Status,
 )
-from leads.services import DEFAULT_ACTION, _eligible, policy_for, refresh_attention, sla_deadline
+from leads.services import (
+    DEFAULT_ACTION,
+    eligible_owners,
+    policy_for,
+    refresh_attention,
+    sla_deadline,
+)
 from trialsnest.audit.services import audit_record
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership, Organization, Role
@@ -205,14 +211,9 @@ class _Timeline:
 
 
 def _owners(organization: Organization) -> dict[int, list[Membership]]:
-    members = (
-        Membership.objects.filter(organization=organization, is_active=True)
-        .prefetch_related("restricted_sites", "restricted_study_sites")
-        .order_by("id")
-    )
     result = {}
     for study_site in StudySite.objects.filter(organization=organization):
-        eligible = _eligible(members, study_site)
+        eligible = list(eligible_owners(study_site).order_by("id"))
         coordinators = [m for m in eligible if m.role == Role.COORDINATOR]
         result[study_site.pk] = coordinators or [m for m in eligible if m.role != Role.COORDINATOR]
     return result

@@ -23,6 +23,14 @@ from leads.models import (
 from trialsnest.tenancy.models import Membership
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+MAX_HOURS = 24 * 365  # no cadence step, wait or target is longer than a year
+
+
+def check_reasonable_time(moment: datetime) -> None:
+    """Due times and snoozes stay within five years of now (a typo like year 9999 is refused)."""
+    from leads.services import check_due_time
+
+    check_due_time(moment)
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -37,7 +45,10 @@ class LocalDateTimeField(forms.DateTimeField):
 
     def to_python(self, value: Any) -> datetime | None:
         with timezone.override(self.tz):
-            return super().to_python(value)
+            moment = super().to_python(value)
+        if moment is not None:
+            check_reasonable_time(moment)
+        return moment
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, datetime):
@@ -113,10 +124,10 @@ class AssignForm(LeadForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from leads.services import eligible_owners
+
         field: Any = self.fields["owner"]
-        field.queryset = Membership.objects.filter(
-            organization_id=self.lead.organization_id, is_active=True
-        ).select_related("user")
+        field.queryset = eligible_owners(self.lead.study_site).select_related("user")
         field.label_from_instance = lambda m: f"{m.user} ({m.get_role_display()})"
 
 
@@ -130,6 +141,16 @@ class OptOutForm(forms.Form):
     evidence = forms.CharField(
         required=False, max_length=500, help_text="What they said, and how (e.g. “STOP” by SMS)."
     )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(max_length=200, required=False, strip=True)
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(max_length=80, error_messages={"required": "Name the view to save it."})
+    query = forms.CharField(max_length=1000, required=False)
+    shared = forms.BooleanField(required=False)
 
 
 class BulkForm(forms.Form):
@@ -210,4 +231,6 @@ class PolicyForm(forms.ModelForm[Policy]):
             raise forms.ValidationError(
                 "Give 1 to 12 attempts, in increasing order, starting at 0 or later."
             )
+        if hours[-1] > MAX_HOURS:
+            raise forms.ValidationError(f"Keep every attempt within {MAX_HOURS} hours (a year).")
         return hours

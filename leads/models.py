@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -338,16 +339,26 @@ class Policy(models.Model):
         "studies.StudySite", models.CASCADE, related_name="policy", primary_key=True
     )
     cadence_hours = ArrayField(
-        models.PositiveIntegerField(),
+        models.PositiveIntegerField(validators=[MaxValueValidator(24 * 365)]),
         default=default_cadence,
         help_text="Hours after the first attempt at which each attempt is due.",
     )
-    final_wait_hours = models.PositiveIntegerField(default=72)
-    sla_first_response_hours = models.PositiveIntegerField(default=8)
-    sla_prescreen_review_hours = models.PositiveIntegerField(default=16)
-    sla_records_request_hours = models.PositiveIntegerField(default=16)
-    sla_scheduling_hours = models.PositiveIntegerField(default=24)
-    stale_after_days = models.PositiveIntegerField(default=7)
+    final_wait_hours = models.PositiveIntegerField(
+        default=72, validators=[MaxValueValidator(24 * 365)]
+    )
+    sla_first_response_hours = models.PositiveIntegerField(
+        default=8, validators=[MaxValueValidator(24 * 365)]
+    )
+    sla_prescreen_review_hours = models.PositiveIntegerField(
+        default=16, validators=[MaxValueValidator(24 * 365)]
+    )
+    sla_records_request_hours = models.PositiveIntegerField(
+        default=16, validators=[MaxValueValidator(24 * 365)]
+    )
+    sla_scheduling_hours = models.PositiveIntegerField(
+        default=24, validators=[MaxValueValidator(24 * 365)]
+    )
+    stale_after_days = models.PositiveIntegerField(default=7, validators=[MaxValueValidator(365)])
 
     class Meta:
         verbose_name_plural = "policies"

@@ -176,7 +176,8 @@ def parse_cursor(value: str) -> tuple[datetime, int] | None:
     """`after` is "<attention time>_<id>" of the last row of the previous page."""
     try:
         at, _, pk = value.rpartition("_")
-        return datetime.fromisoformat(at), int(pk)
+        moment = datetime.fromisoformat(at)
+        return (moment, int(pk)) if moment.tzinfo is not None else None
     except ValueError:
         return None
 
@@ -307,7 +308,7 @@ def timeline_entry(activity: Activity, tz: str) -> dict[str, str]:
     }
 
 
-def lead_page_data(lead: Lead, activity_limit: int = 100) -> dict[str, Any]:
+def lead_page_data(lead: Lead, membership: Membership, activity_limit: int = 100) -> dict[str, Any]:
     tz = lead.study_site.site.timezone
     activities = [
         timeline_entry(activity, tz)
@@ -316,7 +317,8 @@ def lead_page_data(lead: Lead, activity_limit: int = 100) -> dict[str, Any]:
         ]
     ]
     others = list(
-        Lead.objects.filter(person_id=lead.person_id)
+        visible_leads(membership)
+        .filter(person_id=lead.person_id)
         .exclude(pk=lead.pk)
         .select_related("study_site__study", "study_site__site")
         .order_by("-received_at")[:20]

@@ -6,7 +6,7 @@ LeadConflict instead of overwriting what someone else did meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -268,18 +268,20 @@ def person_record_opt_out(
 # Assignment -------------------------------------------------------------------------------
 
 
-def _eligible(members: Iterable[Membership], study_site: StudySite) -> list[Membership]:
-    result = []
-    for m in members:
-        sites = {s.pk for s in m.restricted_sites.all()}
-        study_sites = {s.pk for s in m.restricted_study_sites.all()}
-        if (
-            (not sites and not study_sites)
-            or study_site.site_id in sites
-            or (study_site.pk in study_sites)
-        ):
-            result.append(m)
-    return result
+def eligible_owners(study_site: StudySite) -> QuerySet[Membership]:
+    """Active members who may see this StudySite's leads (their restrictions allow it)."""
+    through_sites = Membership.restricted_sites.through.objects.filter(membership_id=OuterRef("pk"))
+    through_study_sites = Membership.restricted_study_sites.through.objects.filter(
+        membership_id=OuterRef("pk")
+    )
+    return Membership.objects.filter(
+        organization_id=study_site.organization_id, is_active=True
+    ).filter(
+        Q(role=Role.ORG_ADMIN)
+        | (~Exists(through_sites) & ~Exists(through_study_sites))
+        | Exists(through_sites.filter(site_id=study_site.site_id))
+        | Exists(through_study_sites.filter(studysite_id=study_site.pk))
+    )
 
 
 def choose_owner(study_site: StudySite, *, exclude: Membership | None = None) -> Membership:
@@ -289,15 +291,10 @@ def choose_owner(study_site: StudySite, *, exclude: Membership | None = None) ->
     Locks the candidates' memberships, so concurrent intake is serialized per organization and
     every count it compares is current. Call inside a transaction.
     """
-    members = (
-        Membership.objects.select_for_update(of=("self",))
-        .filter(organization_id=study_site.organization_id, is_active=True)
-        .prefetch_related("restricted_sites", "restricted_study_sites")
-        .order_by("id")
-    )
+    members = eligible_owners(study_site).select_for_update(of=("self",)).order_by("id")
     if exclude is not None:
         members = members.exclude(pk=exclude.pk)
-    eligible = _eligible(members, study_site)
+    eligible = list(members)
     loads = dict(
         Lead.objects.filter(owner__in=eligible, status__in=OPEN_STATUSES)
         .values_list("owner_id")
@@ -382,6 +379,17 @@ def lead_create(
 def _check_owner(lead: Lead, owner: Membership) -> None:
     if owner.organization_id != lead.organization_id or not owner.is_active:
         raise ValidationError({"owner": "Pick an active member of this organization."})
+    if not eligible_owners(lead.study_site).filter(pk=owner.pk).exists():
+        raise ValidationError(
+            {"owner": f"{owner.user} cannot see this study's leads; pick someone who can."}
+        )
+
+
+def check_due_time(moment: datetime) -> None:
+    """Due times stay within five years of now: a typo such as year 9999 is refused."""
+    now = timezone.now()
+    if not now - timedelta(days=5 * 365) <= moment <= now + timedelta(days=5 * 365):
+        raise ValidationError("Pick a time within five years from now.")
 
 
 @transaction.atomic
@@ -431,6 +439,7 @@ def lead_set_next_action(
         raise ValidationError("A closed lead has no next action.")
     if kind not in ActionKind.values:
         raise ValidationError({"kind": "Pick a next action."})
+    check_due_time(due_at)
     before = _snapshot(lead)
     lead.next_action, lead.next_action_due_at = kind, due_at
     _save(lead, before, actor, "lead.next_action_set")
@@ -482,6 +491,15 @@ def lead_set_blocker(
         raise ValidationError({"blocker": "Pick a blocker."})
     if blocker == Blocker.OTHER and not text.strip():
         raise ValidationError({"blocker_text": "Say what blocks this lead."})
+    paused = lead.study_site.recruitment_status != RecruitmentStatus.RECRUITING
+    if paused and blocker != Blocker.STUDY_PAUSED:
+        raise ValidationError(
+            {"blocker": "The study is paused: its leads stay on hold until recruiting resumes."}
+        )
+    if not paused and blocker == Blocker.STUDY_PAUSED and lead.blocker != blocker:
+        raise ValidationError(
+            {"blocker": "“Study paused” is set when the study is paused in its settings."}
+        )
     before = _snapshot(lead)
     lead.blocker, lead.blocker_text = blocker, text.strip() if blocker == Blocker.OTHER else ""
     _save(lead, before, actor, "lead.blocker_set")
@@ -537,7 +555,12 @@ def lead_log_attempt(
         if lead.status == Status.CONTACTING:
             lead.next_action, lead.next_action_due_at = ActionKind.CONDUCT_PRESCREEN, now
     elif outcome == Outcome.CALL_BACK_LATER:
+        if callback_at is not None:
+            check_due_time(callback_at)
+        # They picked up and asked for another time: that is a first contact.
         lead.first_contact_at = lead.first_contact_at or now
+        if lead.status == Status.NEW:
+            lead.status, lead.status_changed_at = Status.CONTACTING, now
         lead.blocker = Blocker.AWAITING_CALLBACK
         lead.next_action = ActionKind.CALLBACK
         lead.next_action_due_at = callback_at or now + timedelta(days=1)
@@ -592,7 +615,7 @@ def lead_change_status(
         raise ValidationError(
             {
                 "status": f"A lead that is {Status(lead.status).label.lower()} cannot move to "
-                f"{Status(status).label.lower() if status in Status.values else status!r}. "
+                f"{(Status(status).label.lower() if status in Status.values else repr(status))}. "
                 f"Allowed: {allowed}."
             }
         )
@@ -601,6 +624,8 @@ def lead_change_status(
         raise ValidationError({"close_reason": "Say why the lead is closed."})
     if lead.status == Status.CLOSED and not reason:
         raise ValidationError({"reason": "Say why the lead is reopened."})
+    if due_at is not None:
+        check_due_time(due_at)
     now, before = timezone.now(), _snapshot(lead)
     from_status = lead.status
     lead.status, lead.status_changed_at, lead.last_movement_at = status, now, now
@@ -609,7 +634,9 @@ def lead_change_status(
     lead.close_reason = close_reason if status == Status.CLOSED else ""
     if status in OPEN_STATUSES:
         lead.closed_at = None
-        if lead.blocker != Blocker.STUDY_PAUSED:
+        if lead.study_site.recruitment_status != RecruitmentStatus.RECRUITING:
+            lead.blocker, lead.blocker_text = Blocker.STUDY_PAUSED, ""
+        elif lead.blocker != Blocker.STUDY_PAUSED:
             lead.blocker, lead.blocker_text = "", ""
         lead.next_action = next_action or DEFAULT_ACTION[status]
         lead.next_action_due_at = due_at or now

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -34,6 +35,8 @@ from leads.forms import (
     NoteForm,
     OptOutForm,
     PolicyForm,
+    SavedViewForm,
+    SearchForm,
     SnoozeForm,
     StatusForm,
 )
@@ -164,10 +167,17 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 def queue_search(request: HttpRequest) -> HttpResponse:
     membership = active_membership(request)
-    text = request.GET.get("q", "")
+    form = SearchForm(request.GET)
+    valid = form.is_valid()
+    text = form.cleaned_data["q"] if valid else ""
     now = timezone.now()
     results = [(lead, selectors.reason(lead, now)) for lead in selectors.search(membership, text)]
-    context = {"q": text, "results": results, "searched": len(text.strip()) >= 2}
+    context = {
+        "q": text,
+        "results": results,
+        "searched": len(text) >= 2,
+        "error": "" if valid else "That search has characters that cannot be searched for.",
+    }
     if htmx(request):
         return render(request, "leads/search.html#results", context)
     return render(request, "leads/search.html", context)
@@ -186,14 +196,22 @@ def queue_bulk(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     data, actor = form.cleaned_data, _actor(request)
     codes = [c for c in data["leads"] if selectors._is_uuid(c)]
-    leads = list(selectors.visible_leads(membership).filter(code__in=codes))
+    leads = list(
+        selectors.visible_leads(membership)
+        .filter(code__in=codes)
+        .select_related("person", "study_site__site")
+    )
     apply: Callable[[Lead], Any]
     if data["action"] == "assign":
         apply = lambda lead: services.lead_assign(lead=lead, owner=data["owner"], actor=actor)  # noqa: E731
     elif data["action"] == "next_action":
-        due = timezone.make_aware(data["due_at"].replace(tzinfo=None))
+        # The time is read on each lead's site clock, as on the single-lead form.
+        wall_clock = data["due_at"].replace(tzinfo=None)
         apply = lambda lead: services.lead_set_next_action(  # noqa: E731
-            lead=lead, kind=data["kind"], due_at=due, actor=actor
+            lead=lead,
+            kind=data["kind"],
+            due_at=timezone.make_aware(wall_clock, ZoneInfo(lead.study_site.site.timezone)),
+            actor=actor,
         )
     else:
         apply = lambda lead: services.lead_change_status(  # noqa: E731
@@ -210,20 +228,21 @@ def queue_bulk(request: HttpRequest) -> HttpResponse:
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     membership = active_membership(request)
-    name = request.POST.get("name", "").strip()[:80]
-    query = request.POST.get("query", "")[:1000]
-    if not name:
-        messages.error(request, "Name the view to save it.")
-    else:
-        services.saved_view_create(
-            membership=membership,
-            name=name,
-            query=query,
-            shared=request.POST.get("shared") == "on",
-            actor=_actor(request),
-        )
-        messages.success(request, f"Saved the view “{name}”.")
-    return redirect(f"{reverse('queue')}?{query}")
+    form = SavedViewForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(e) for e in errors))
+        return redirect("queue")
+    data = form.cleaned_data
+    services.saved_view_create(
+        membership=membership,
+        name=data["name"],
+        query=data["query"],
+        shared=data["shared"],
+        actor=_actor(request),
+    )
+    messages.success(request, f"Saved the view “{data['name']}”.")
+    return redirect(f"{reverse('queue')}?{data['query']}")
 
 
 @member_required()
@@ -238,7 +257,7 @@ def saved_view_delete(request: HttpRequest, code: str) -> HttpResponse:
 # The lead page ------------------------------------------------------------------------------
 
 
-def _lead_context(lead: Lead, **forms: Form) -> dict[str, Any]:
+def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str, Any]:
     now = timezone.now()
     return {
         "lead": lead,
@@ -250,7 +269,7 @@ def _lead_context(lead: Lead, **forms: Form) -> dict[str, Any]:
         "opt_outs": list(OptOut.objects.filter(person_id=lead.person_id)),
         "attempt_form": forms.get("attempt") or AttemptForm(lead=lead),
         "note_form": forms.get("note") or NoteForm(),
-        **selectors.lead_page_data(lead),
+        **selectors.lead_page_data(lead, membership),
     }
 
 
@@ -262,7 +281,8 @@ def _owner(lead: Lead) -> dict[str, Any]:
 @require_GET
 def lead_detail(request: HttpRequest, code: str) -> HttpResponse:
     lead = get_lead_for_user(request, code)
-    return render(request, "leads/lead_detail.html", _lead_context(lead))
+    context = _lead_context(lead, active_membership(request))
+    return render(request, "leads/lead_detail.html", context)
 
 
 # Actions -----------------------------------------------------------------------------------

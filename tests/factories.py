@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import factory
 
 from leads.models import Lead, Person, Source
@@ -132,3 +134,8 @@ class LeadFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         kwargs.setdefault("actor", Actor(user=None))
         return lead_create(**kwargs)
+
+
+def new_lead(**fields: Any) -> Lead:
+    """LeadFactory with its real type (mypy cannot see through factory-boy's metaclass)."""
+    return cast(Lead, LeadFactory(**fields))

@@ -9,7 +9,7 @@ import pytest
 from leads.models import Lead
 from leads.services import Actor
 from tests.conftest import World
-from tests.factories import LeadFactory
+from tests.factories import new_lead
 
 # A Wednesday, 10:00 in Chicago (the time zone of every test site): inside business hours.
 WEDNESDAY_10AM = datetime(2025, 6, 4, 15, 0, tzinfo=UTC)
@@ -22,7 +22,7 @@ def actor_of(world: World, persona: str = "site_lead") -> Actor:
 @pytest.fixture
 def lead(world: World) -> Lead:
     """A new lead at study_site_a, owned by the coordinator (the only one who can take it)."""
-    return LeadFactory(study_site=world.study_site_a, person__first_name="Maria")
+    return new_lead(study_site=world.study_site_a, person__first_name="Maria")
 
 
 def fresh(lead: Lead) -> Lead:

@@ -19,7 +19,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from leads.services import Actor, saved_view_create
+from leads.views import ACTIONS
 from tests.conftest import World, signed_in
+from tests.factories import LeadFactory
 
 PERSONAS = ("anonymous", "coordinator", "site_lead", "admin", "outsider", "sponsor")
 
@@ -44,6 +47,27 @@ def _org_a_site(world: World) -> dict[str, Any]:
 
 def _org_a_study_site(world: World) -> dict[str, Any]:
     return {"code": world.study_site_a.code}
+
+
+def _org_a_lead(world: World) -> dict[str, Any]:
+    """A lead at study_site_a: the coordinator (restricted to it) may see it."""
+    return {"code": LeadFactory(study_site=world.study_site_a).code}
+
+
+def _org_a_lead_action(action: str) -> Callable[[World], dict[str, Any]]:
+    return lambda world: {**_org_a_lead(world), "action": action}
+
+
+def _coordinators_saved_view(world: World) -> dict[str, Any]:
+    view = saved_view_create(
+        membership=world.coordinator, name="Mine", query="tab=new", shared=True, actor=Actor(None)
+    )
+    return {"code": view.code}
+
+
+def _bulk_close_an_org_a_lead(world: World) -> dict[str, Any]:
+    lead = LeadFactory(study_site=world.study_site_a)
+    return {"leads": [str(lead.code)], "action": "close", "close_reason": "duplicate"}
 
 
 def _reset_token(world: World) -> dict[str, Any]:
@@ -87,6 +111,12 @@ def members(
         "sponsor": sponsor,
     }
 
+
+# POST-only views for members: a GET is refused before any lookup.
+MEMBER_ACTION_GET = members(coordinator=405, site_lead=405, admin=405, outsider=405)
+# Site-lead pages (site leads and org admins): a coordinator's role is refused.
+SITE_LEAD_PAGE = members(coordinator=403)
+QUEUE = To("/queue/")
 
 # Org-admin pages of the admin's own organization: no org-A object in the URL.
 ADMIN_PAGE = members(coordinator=403, site_lead=403)
@@ -187,6 +217,69 @@ MATRIX: dict[str, list[Row]] = {
     ],
     # Work
     "queue": [Row("GET", members())],
+    "queue_search": [Row("GET", members())],
+    # The outsider's bulk action names an org-A lead: nothing happens, back to their queue.
+    "queue_bulk": [
+        Row("GET", MEMBER_ACTION_GET),
+        Row(
+            "POST",
+            members(coordinator=QUEUE, site_lead=QUEUE, admin=QUEUE, outsider=QUEUE),
+            data=_bulk_close_an_org_a_lead,
+        ),
+    ],
+    "saved_view_create": [
+        Row("GET", MEMBER_ACTION_GET),
+        Row(
+            "POST",
+            members(coordinator=QUEUE, site_lead=QUEUE, admin=QUEUE, outsider=QUEUE),
+            data=lambda world: {"name": "Mine", "query": "tab=new"},
+        ),
+    ],
+    # Only its owner (the coordinator) may delete a saved view, even a shared one.
+    "saved_view_delete": [
+        Row("GET", MEMBER_ACTION_GET, kwargs=_coordinators_saved_view),
+        Row(
+            "POST",
+            members(coordinator=QUEUE, site_lead=404, admin=404, outsider=404),
+            kwargs=_coordinators_saved_view,
+        ),
+    ],
+    "lead_detail": [Row("GET", members(outsider=404), kwargs=_org_a_lead)],
+    "lead_action": [
+        *[
+            Row("GET", members(outsider=404), kwargs=_org_a_lead_action(action))
+            for action in sorted(ACTIONS)
+        ],
+        Row(
+            "POST",
+            members(
+                coordinator=To("/leads/"),
+                site_lead=To("/leads/"),
+                admin=To("/leads/"),
+                outsider=404,
+            ),
+            kwargs=_org_a_lead_action("note"),
+            data=lambda world: {"text": "Called, no answer"},
+        ),
+    ],
+    "team": [Row("GET", SITE_LEAD_PAGE)],
+    "team_reassign": [
+        Row(
+            "GET",
+            members(coordinator=403, site_lead=405, admin=405, outsider=405),
+            kwargs=_org_a_membership,
+        ),
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=To("/team/"), admin=To("/team/"), outsider=404),
+            kwargs=_org_a_membership,
+        ),
+    ],
+    "policy_edit": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
+        # An empty form: site leads see the errors, the outsider never reaches the form.
+        Row("POST", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
+    ],
     "dashboard": [Row("GET", members(coordinator=403))],
     "sponsor_reports": [
         Row("GET", members(coordinator=403, site_lead=403, admin=403, outsider=403, sponsor=200))

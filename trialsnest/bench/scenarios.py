@@ -285,7 +285,7 @@ def gunicorn(port: int) -> subprocess.Popen[bytes]:
         LOG_LEVEL="WARNING",
     )
     # gunicorn runs the production settings, whose static storage needs its own manifest.
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=BASE_DIR,
         env=env,
