@@ -53,9 +53,14 @@ class Person(models.Model):
     consent_text_version = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A merged duplicate points at the person it was merged into; nothing is deleted.
+    merged_into = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="merged_from"
+    )
 
     class Meta:
         indexes = [
+            models.Index(fields=["organization", "date_of_birth"], name="person_org_dob"),
             models.Index(fields=["organization", "phone"], name="person_org_phone"),
             models.Index(fields=["organization", "email"], name="person_org_email"),
             models.Index(
@@ -192,6 +197,14 @@ class Lead(models.Model):
     utm = models.JSONField(default=dict, blank=True)
     referral_partner = models.CharField(max_length=200, blank=True)
     material_version = models.CharField(max_length=100, blank=True)
+    material = models.ForeignKey(
+        "leads.RecruitmentMaterial", models.PROTECT, null=True, blank=True, related_name="leads"
+    )
+    # Set when intake accepted something a site lead should look at (e.g. an expired material).
+    flag = models.CharField(max_length=200, blank=True, db_default="")
+    api_key = models.ForeignKey(
+        "leads.ApiKey", models.PROTECT, null=True, blank=True, related_name="leads"
+    )
 
     owner = models.ForeignKey(
         "tenancy.Membership", models.PROTECT, null=True, blank=True, related_name="owned_leads"
@@ -383,3 +396,169 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RecruitmentMaterial(models.Model):
+    """An IRB-approved recruitment material version (flyer, ad, web page)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.CASCADE, related_name="+")
+    study_site = models.ForeignKey(
+        "studies.StudySite", models.CASCADE, related_name="materials", null=True, blank=True
+    )
+    material_code = models.SlugField("code", max_length=60, help_text="e.g. FLYER-V3")
+    title = models.CharField(max_length=200)
+    approved_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["material_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "material_code"], name="material_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("approved_on")),
+                name="material_expires_after_approval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.material_code} ({self.title})"
+
+
+class ApiKey(models.Model):
+    """An intake API key of one organization and one source or referral partner."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    source = models.CharField(max_length=30, choices=Source.choices, default=Source.API)
+    referral_partner = models.CharField(max_length=200, blank=True)
+    prefix = models.CharField(max_length=12, unique=True)
+    hashed_key = models.CharField(max_length=128)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request with an Idempotency-Key, replayed on retries."""
+
+    api_key = models.ForeignKey(ApiKey, models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Submission(models.Model):
+    """Interest as received (web form, API), kept before it becomes a lead: never lost.
+
+    The payload holds PHI; it is kept so a submission that failed to process can be retried.
+    """
+
+    class Channel(models.TextChoices):
+        WEB_FORM = "web_form", "Web form"
+        API = "api", "API"
+
+    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    study_site = models.ForeignKey("studies.StudySite", models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    lead = models.ForeignKey(Lead, models.PROTECT, null=True, blank=True, related_name="+")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                name="submission_pending",
+                condition=Q(processed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} submission {self.pk}"
+
+
+class CsvImport(models.Model):
+    """A vendor or referral list: the original file, its column mapping, and the outcome."""
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    study_site = models.ForeignKey("studies.StudySite", models.PROTECT, related_name="+")
+    source = models.CharField(max_length=30, choices=Source.choices, default=Source.VENDOR_LIST)
+    campaign = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    mapping = models.JSONField(default=dict)
+    consent_attested = models.BooleanField(default=False)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    attached = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rejected_file = models.FileField(upload_to="imports/rejected/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class DuplicateDismissal(models.Model):
+    """A suspected pair of people a human said are different."""
+
+    organization = models.ForeignKey("tenancy.Organization", models.CASCADE, related_name="+")
+    person_a = models.ForeignKey(Person, models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    dismissed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person_a", "person_b"], name="dismissal_unique"),
+            models.CheckConstraint(
+                condition=Q(person_a__lt=models.F("person_b")), name="dismissal_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_a_id} ≠ {self.person_b_id}"

@@ -236,6 +236,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Uploaded files (CSV imports keep their original file here).
+MEDIA_URL = "/media/"  # never served publicly: files are reached through views that check access
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(DATA_DIR / "media")))
+
 # E-mail: EMAIL_URL such as smtp://user:password@host:587/?tls=true, console:// or file:///path
 _email: dict[str, Any] = dict(_EMAIL)
 _mail_options: dict[str, object] = {}

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models import F, Func, Value
+from django.db.models.expressions import CombinedExpression
 
 from trialsnest.tenancy.models import Organization, Site
 
@@ -40,15 +45,37 @@ class Study(models.Model):
     maximum_age = models.CharField(max_length=40, blank=True)
     sex = models.CharField(max_length=10, blank=True)
     locations = models.JSONField(default=list, blank=True)
+    # Full-text search over title, conditions, keywords and summary (core tsvector, GIN index);
+    # kept current by Study.save().
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["brief_title"]
         verbose_name_plural = "studies"
+        indexes = [GinIndex(fields=["search_vector"], name="study_search")]
 
     def __str__(self) -> str:
         return f"{self.nct_id} {self.brief_title}" if self.nct_id else self.brief_title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        Study.objects.filter(pk=self.pk).update(search_vector=study_search_vector())
+
+
+def _joined(field: str) -> Func:
+    return Func(F(field), Value(" "), function="array_to_string", output_field=models.TextField())
+
+
+def study_search_vector() -> CombinedExpression:
+    """Title and conditions weigh most, then keywords, then the summary."""
+    return (
+        SearchVector("brief_title", weight="A", config="english")
+        + SearchVector(_joined("conditions"), weight="A", config="english")
+        + SearchVector(_joined("keywords"), weight="B", config="english")
+        + SearchVector("brief_summary", weight="C", config="english")
+    )
 
 
 class RecruitmentStatus(models.TextChoices):
