@@ -12,10 +12,10 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.functions import RandomUUID
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 
 
 class Channel(models.TextChoices):
@@ -36,8 +36,13 @@ class Person(models.Model):
         "postal_code",
     )
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    # The database can make codes too (gen_random_uuid, core PostgreSQL) for set-based imports.
+    code = models.UUIDField(
+        default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False
+    )
+    organization = models.ForeignKey(
+        "tenancy.Organization", models.PROTECT, related_name="+", db_index=False
+    )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +13125550100")
@@ -63,12 +68,6 @@ class Person(models.Model):
             models.Index(fields=["organization", "date_of_birth"], name="person_org_dob"),
             models.Index(fields=["organization", "phone"], name="person_org_phone"),
             models.Index(fields=["organization", "email"], name="person_org_email"),
-            models.Index(
-                models.F("organization"),
-                Lower("last_name"),
-                Lower("first_name"),
-                name="person_org_name",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -188,8 +187,13 @@ OPEN_Q = Q(status__in=OPEN_STATUSES)
 class Lead(models.Model):
     """One person's candidacy for one StudySite."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    # The database can make codes too (gen_random_uuid, core PostgreSQL) for set-based imports.
+    code = models.UUIDField(
+        default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False
+    )
+    organization = models.ForeignKey(
+        "tenancy.Organization", models.PROTECT, related_name="+", db_index=False
+    )
     person = models.ForeignKey(Person, models.PROTECT, related_name="leads")
     study_site = models.ForeignKey("studies.StudySite", models.PROTECT, related_name="leads")
     source = models.CharField(max_length=30, choices=Source.choices)
@@ -198,12 +202,17 @@ class Lead(models.Model):
     referral_partner = models.CharField(max_length=200, blank=True)
     material_version = models.CharField(max_length=100, blank=True)
     material = models.ForeignKey(
-        "leads.RecruitmentMaterial", models.PROTECT, null=True, blank=True, related_name="leads"
+        "leads.RecruitmentMaterial",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+        db_index=False,  # rarely set; never looked up by it
     )
     # Set when intake accepted something a site lead should look at (e.g. an expired material).
     flag = models.CharField(max_length=200, blank=True, db_default="")
     api_key = models.ForeignKey(
-        "leads.ApiKey", models.PROTECT, null=True, blank=True, related_name="leads"
+        "leads.ApiKey", models.PROTECT, null=True, blank=True, related_name="leads", db_index=False
     )
 
     owner = models.ForeignKey(
@@ -317,14 +326,30 @@ class Outcome(models.TextChoices):
 
 
 class Activity(models.Model):
-    """The lead's timeline. Append-only."""
+    """The lead's timeline. Append-only.
 
-    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    The organization is the lead's (a copy for tenant filters), kept without a foreign-key check
+    of its own, as is the actor: bulk imports write one entry per lead.
+    """
+
+    organization = models.ForeignKey(
+        "tenancy.Organization",
+        models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     lead = models.ForeignKey(Lead, models.PROTECT, related_name="activities")
     kind = models.CharField(max_length=20, choices=ActivityKind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
     direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)

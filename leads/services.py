@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
@@ -36,6 +35,7 @@ from leads.models import (
     SavedView,
     Status,
 )
+from leads.phones import e164
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import audit_record, changed_fields
 from trialsnest.studies.models import RecruitmentStatus, StudySite
@@ -103,16 +103,10 @@ class Actor:
 
 def normalize_phone(value: str, region: str = "US") -> str:
     """E.164, or a ValidationError that says what is wrong."""
-    value = value.strip()
-    if not value:
-        return ""
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(f"“{value}” is not a phone number.") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(f"“{value}” is not a valid phone number.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    normalized = e164(value, region)
+    if normalized is None:
+        raise ValidationError(f"“{value.strip()}” is not a valid phone number.")
+    return normalized
 
 
 def policy_for(study_site: StudySite) -> Policy:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
-from leads import views
+from leads import imports, views
 
 
 class ActionConverter(StringConverter):
@@ -23,4 +23,11 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/<uuid:code>/reassign/", views.team_reassign, name="team_reassign"),
     path("study-sites/<uuid:code>/policy/", views.policy_edit, name="policy_edit"),
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/new/", imports.import_new, name="import_new"),
+    path("imports/<uuid:code>/", imports.import_detail, name="import_detail"),
+    path("imports/<uuid:code>/start/", imports.import_start, name="import_start"),
+    path("imports/<uuid:code>/progress/", imports.import_progress, name="import_progress"),
+    path("imports/<uuid:code>/rejected.csv", imports.import_rejected, name="import_rejected"),
+    path("imports/<uuid:code>/original.csv", imports.import_original, name="import_original"),
 ]

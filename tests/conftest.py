@@ -48,6 +48,12 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    # Uploaded files (CSV imports) go to a folder of the test's own.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager(settings):
     # Unit tests run tasks in-process; tests/ops/test_celery.py uses a real worker and broker.
     from trialsnest.celery import app

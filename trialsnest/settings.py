@@ -14,6 +14,8 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from environs import Env, EnvError
+from limits import parse as parse_limit
+from marshmallow import ValidationError
 from marshmallow.validate import Range
 
 # Lets ModelForm[...] and QuerySet[...] be subscripted at run time, as the type hints use them.
@@ -24,6 +26,15 @@ DATA_DIR = BASE_DIR / ".data"
 
 env = Env()
 _positive = Range(min=1, error="must be a positive number")
+
+
+def _rate_limit(value: str) -> None:
+    try:
+        parse_limit(value)
+    except ValueError:
+        raise ValidationError("must be a rate such as 10/hour") from None
+
+
 try:
     DEBUG = env.bool("DEBUG", False)
     SECRET_KEY = env.str("SECRET_KEY", "insecure-dev-key" if DEBUG else "")
@@ -43,6 +54,8 @@ try:
     _LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 30, validate=_positive)
     _LOG_LEVEL = env.log_level("LOG_LEVEL", logging.INFO)
     CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
+    # Public interest form submissions per client IP, e.g. "10/hour" or "3/minute".
+    INTEREST_RATE_LIMIT = env.str("INTEREST_RATE_LIMIT", "10/hour", validate=_rate_limit)
 except EnvError as exc:
     raise ImproperlyConfigured(f"Bad environment variable: {exc}") from exc
 if not SECRET_KEY:
@@ -78,6 +91,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Public pages are English at /studies/ and Spanish at /es/studies/ (i18n_patterns);
+    # every other path stays in LANGUAGE_CODE whatever the browser asks for.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -214,8 +230,11 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-# Internationalization
-LANGUAGE_CODE = "en-us"
+# Internationalization: the public study pages come in these languages; staff pages are English.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+# The compiled catalog (django.mo) is committed, so running the app needs no gettext tools.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -284,6 +303,8 @@ CELERY_RESULT_EXPIRES = 60 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "trialsnest.tasks.heartbeat", "schedule": 60.0},
+    # Web form submissions whose intake failed are retried until they become leads.
+    "retry-submissions": {"task": "leads.tasks.retry_submissions", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

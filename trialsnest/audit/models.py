@@ -7,12 +7,27 @@ from django.db import models
 
 
 class AuditEvent(models.Model):
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Indexed as (organization, -at) and (object_type, object_id) below; bulk imports write
+    # an event per lead, so no index is kept that no reader uses. The log names users and
+    # organizations (never deleted) without foreign-key checks: it records, it does not constrain.
+    at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.DO_NOTHING, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     organization = models.ForeignKey(
-        "tenancy.Organization", models.DO_NOTHING, null=True, blank=True, related_name="+"
+        "tenancy.Organization",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64, blank=True)

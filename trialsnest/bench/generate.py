@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, ActionKind, Blocker, Source, Status
+from trialsnest.db import copy_rows
 
 BENCH_PASSWORD = "bench-password"  # noqa: S105  (synthetic benchmark users only)
 LARGEST_SITE_SHARE = 0.07
@@ -122,18 +123,6 @@ class Ids:
                 "SELECT setval(pg_get_serial_sequence(%s, 'id'), greatest(%s, 1))",
                 [self.table, self.next - 1],
             )
-
-
-def copy_rows(table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
-    count = 0
-    raw = connection.connection
-    with raw.cursor() as cursor:
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        with cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-    return count
 
 
 def generate(plan: Plan, say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:

@@ -10,11 +10,17 @@ from trialsnest.tenancy.models import Membership, Role
 
 NAV: dict[str, list[tuple[str, str]]] = {
     Role.COORDINATOR: [("queue", "Queue")],
-    Role.SITE_LEAD: [("queue", "Queue"), ("dashboard", "Dashboard"), ("team", "Team")],
+    Role.SITE_LEAD: [
+        ("queue", "Queue"),
+        ("dashboard", "Dashboard"),
+        ("team", "Team"),
+        ("import_list", "Imports"),
+    ],
     Role.ORG_ADMIN: [
         ("queue", "Queue"),
         ("dashboard", "Dashboard"),
         ("team", "Team"),
+        ("import_list", "Imports"),
         ("settings_users", "Settings"),
     ],
     "sponsor": [("sponsor_reports", "Reports")],

@@ -25,7 +25,7 @@ from trialsnest.tenancy.models import Membership, Role, Site, SponsorMembership
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from leads.models import Lead, SavedView
+    from leads.models import CsvImport, Lead, SavedView
 
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponse]
@@ -117,6 +117,18 @@ def get_saved_view_for_user(request: HttpRequest, code: Any) -> SavedView:
 
     membership = active_membership(request)
     return _by_code(SavedView.objects.filter(owner=membership), code)
+
+
+def get_csv_import_for_user(request: HttpRequest, code: Any) -> CsvImport:
+    """A CSV import of the active organization, at a StudySite the member may see."""
+    from leads.models import CsvImport
+
+    membership = active_membership(request)
+    queryset = CsvImport.objects.filter(organization_id=membership.organization_id)
+    ids = membership.visible_study_site_ids()
+    if ids is not None:
+        queryset = queryset.filter(study_site_id__in=ids)
+    return _by_code(queryset.select_related("study_site__site", "study_site__study"), code)
 
 
 def sponsor_study_sites(user: AbstractBaseUser) -> QuerySet[StudySite]:
