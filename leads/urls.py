@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
-from leads import imports, views
+from leads import imports, people, views
 
 
 class ActionConverter(StringConverter):
@@ -23,6 +23,13 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/<uuid:code>/reassign/", views.team_reassign, name="team_reassign"),
     path("study-sites/<uuid:code>/policy/", views.policy_edit, name="policy_edit"),
+    path("people/duplicates/", people.duplicate_list, name="duplicate_list"),
+    path("people/<uuid:code>/merge/<uuid:other>/", people.person_merge, name="person_merge"),
+    path(
+        "people/<uuid:code>/not-duplicate/<uuid:other>/",
+        people.person_not_duplicate,
+        name="person_not_duplicate",
+    ),
     path("imports/", imports.import_list, name="import_list"),
     path("imports/new/", imports.import_new, name="import_new"),
     path("imports/<uuid:code>/", imports.import_detail, name="import_detail"),

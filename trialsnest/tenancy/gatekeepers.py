@@ -25,7 +25,7 @@ from trialsnest.tenancy.models import Membership, Role, Site, SponsorMembership
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from leads.models import CsvImport, Lead, SavedView
+    from leads.models import CsvImport, Lead, Person, SavedView
 
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponse]
@@ -129,6 +129,14 @@ def get_csv_import_for_user(request: HttpRequest, code: Any) -> CsvImport:
     if ids is not None:
         queryset = queryset.filter(study_site_id__in=ids)
     return _by_code(queryset.select_related("study_site__site", "study_site__study"), code)
+
+
+def get_person_for_user(request: HttpRequest, code: Any) -> Person:
+    """A person of the active organization (for site leads and org admins: people span sites)."""
+    from leads.models import Person
+
+    membership = active_membership(request)
+    return _by_code(Person.objects.filter(organization_id=membership.organization_id), code)
 
 
 def sponsor_study_sites(user: AbstractBaseUser) -> QuerySet[StudySite]:
