@@ -29,7 +29,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     assert "generated 1000 leads" in out.getvalue()
 
     out = StringIO()
-    call_command("bench", "--json", "--runs", "1", "--seconds", "1", stdout=out)
+    call_command(
+        "bench", "--json", "--runs", "1", "--seconds", "1", "--csv-rows", "300", stdout=out
+    )
     results = [json.loads(line) for line in out.getvalue().splitlines()]
 
     names = {r["scenario"] for r in results}
@@ -40,14 +42,18 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "queue:median_site_deep",
         "queue_http",
         "lead_page",
+        "csv_import",
     }
     for result in results:
         assert set(result) == KEYS
         assert result["leads"] == 1000
-        assert result["p50_ms"] > 0
+        assert result["p50_ms"] > 0 or result["scenario"] == "csv_import"
     for result in results:
-        if result["scenario"] != "queue_http":
+        if result["scenario"] not in ("queue_http", "csv_import"):
             assert 0 < result["queries"] <= 10
             assert result["floor_ms"] > 0
     http = next(r for r in results if r["scenario"] == "queue_http")
     assert http["rps"] > 0
+    csv_result = next(r for r in results if r["scenario"] == "csv_import")
+    assert csv_result["rows_per_s"] > 0
+    assert csv_result["peak_mb"] > 0

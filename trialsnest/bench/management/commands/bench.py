@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from trialsnest.bench import scenarios as scenarios_module
 from trialsnest.bench.scenarios import SCENARIOS, collect_static, explain
 
 
@@ -16,11 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("--explain", action="store_true", help="EXPLAIN the main query")
         parser.add_argument("--runs", type=int, default=50, help="timed requests per scenario")
         parser.add_argument("--seconds", type=float, default=10.0, help="HTTP load duration")
+        parser.add_argument("--csv-rows", type=int, default=100_000, help="rows of csv_import")
 
     def handle(self, *args: Any, scenarios: list[str], **options: Any) -> None:
         unknown = set(scenarios) - set(SCENARIOS)
         if unknown:
             raise CommandError(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+        scenarios_module.CSV_ROWS = options["csv_rows"]
         collect_static()
         for name in scenarios or list(SCENARIOS):
             for result in SCENARIOS[name](options["runs"], options["seconds"]):
