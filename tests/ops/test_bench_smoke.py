@@ -47,7 +47,8 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     for result in results:
         assert set(result) == KEYS
         assert result["leads"] == 1000
-        assert result["p50_ms"] > 0 or result["scenario"] == "csv_import"
+        if result["scenario"] != "csv_import":
+            assert result["p50_ms"] > 0
     for result in results:
         if result["scenario"] not in ("queue_http", "csv_import"):
             assert 0 < result["queries"] <= 10
