@@ -13,6 +13,7 @@ import csv
 import hashlib
 import heapq
 import io
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -400,34 +401,40 @@ def write(
             for lead_id, row, owner in zip(lead_ids, leading, owners, strict=True)
         ),
     )  # fmt: skip
+    received = json.dumps({"source": source, "import": import_code, "version": 1})
+    changes = json.dumps(
+        {
+            "status": {"old": None, "new": Status.NEW},
+            "person_fields": {"phi": True},
+            "import": {"old": None, "new": import_code},
+        }
+    )
     with connection.cursor() as cursor:
-        # One timeline entry and one audit event per lead, naming all the import did for it.
+        # One timeline entry and one audit event per lead, derived in SQL from the leads just
+        # written (their person and owner are on the lead itself).
         cursor.execute(
             """INSERT INTO leads_activity
                    (organization_id, lead_id, kind, at, actor_id, channel, direction, outcome,
                     text, data)
-               SELECT l.organization_id, l.id, 'received', %(now)s, %(actor)s, '', '', '', '',
-                      jsonb_build_object('source', l.source, 'import', %(import)s,
-                                         'owner', m.code::text, 'version', 1)
-               FROM leads_lead l JOIN tenancy_membership m ON m.id = l.owner_id
-               WHERE l.id = ANY(%(ids)s)""",
-            {"now": now, "actor": actor_id, "import": import_code, "ids": lead_ids},
+               SELECT organization_id, id, 'received', %(now)s, %(actor)s, '', '', '', '',
+                      %(data)s::jsonb
+               FROM leads_lead WHERE id = ANY(%(ids)s)""",
+            {"now": now, "actor": actor_id, "data": received, "ids": lead_ids},
         )
         cursor.execute(
             """INSERT INTO audit_auditevent
                    (at, actor_id, organization_id, action, object_type, object_id, changes,
                     reason, ip)
-               SELECT %(now)s, %(actor)s, l.organization_id, 'lead.created', 'lead',
-                      l.code::text,
-                      ('{"person_fields": {"phi": true}, "status": {"old": null, "new": "new"},'
-                       || ' "person": {"old": null, "new": "' || p.code || '"},'
-                       || ' "owner": {"old": null, "new": "' || m.code || '"}}')::jsonb,
-                      %(reason)s, null
-               FROM leads_lead l
-               JOIN leads_person p ON p.id = l.person_id
-               JOIN tenancy_membership m ON m.id = l.owner_id
-               WHERE l.id = ANY(%(ids)s)""",
-            {"now": now, "actor": actor_id, "reason": f"CSV import {import_code}", "ids": lead_ids},
+               SELECT %(now)s, %(actor)s, organization_id, 'lead.created', 'lead', code::text,
+                      %(changes)s::jsonb, %(reason)s, null
+               FROM leads_lead WHERE id = ANY(%(ids)s)""",
+            {
+                "now": now,
+                "actor": actor_id,
+                "changes": changes,
+                "reason": f"CSV import {import_code}",
+                "ids": lead_ids,
+            },
         )
     Membership.objects.filter(pk__in={owner.pk for owner in owners}).update(last_assigned_at=now)
     return {"created": len(new_people), "attached": len(leading) - len(new_people)}
