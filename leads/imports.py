@@ -7,13 +7,14 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leads import csv_import
 from leads.models import Channel, CsvImport, Source
 from leads.services import Actor
+from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.gatekeepers import (
     active_membership,
     get_csv_import_for_user,
@@ -27,7 +28,9 @@ PREVIEW_ROWS = 200
 
 class UploadForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text="UTF-8, comma or semicolon separated.")
-    study_site = forms.ModelChoiceField(queryset=None, label="Study at site")  # type: ignore[arg-type]
+    study_site: forms.ModelChoiceField[StudySite] = forms.ModelChoiceField(
+        queryset=StudySite.objects.none(), label="Study at site"
+    )
     source = forms.ChoiceField(choices=Source.choices, initial=Source.VENDOR_LIST)
     campaign = forms.CharField(max_length=200, required=False)
 
@@ -169,7 +172,7 @@ def import_progress(request: HttpRequest, code: str) -> HttpResponse:
 
 @member_required(*LEADS)
 @require_GET
-def import_rejected(request: HttpRequest, code: str) -> HttpResponse:
+def import_rejected(request: HttpRequest, code: str) -> HttpResponseBase:
     imp = get_csv_import_for_user(request, code)
     if not imp.rejected_file:
         return HttpResponse("No rejected rows.", content_type="text/plain", status=404)
@@ -183,7 +186,7 @@ def import_rejected(request: HttpRequest, code: str) -> HttpResponse:
 
 @member_required(*LEADS)
 @require_GET
-def import_original(request: HttpRequest, code: str) -> HttpResponse:
+def import_original(request: HttpRequest, code: str) -> HttpResponseBase:
     imp = get_csv_import_for_user(request, code)
     return FileResponse(
         imp.file.open("rb"), as_attachment=True, filename=imp.filename, content_type="text/csv"

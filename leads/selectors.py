@@ -357,4 +357,6 @@ def queue_row(lead: Lead, now: datetime, prefix: str) -> dict[str, Any]:
         "due": site_time(lead.next_action_due_at, site.timezone),
         "reason": reason(lead, now),
         "past_sla": past_sla(lead, now),
+        # Something intake accepted but a site lead should look at (e.g. an expired material).
+        "flag": lead.flag,
     }

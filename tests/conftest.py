@@ -7,11 +7,13 @@ viewer has been granted org A's first StudySite. And an anonymous visitor.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
 from django.test import Client
 from guardian.shortcuts import assign_perm
+from playwright.sync_api import sync_playwright
 
 from tests.factories import (
     MembershipFactory,
@@ -103,3 +105,36 @@ def signed_in(user: User) -> Client:
 @pytest.fixture
 def as_user():
     return signed_in
+
+
+# Browser tests: one headless Debian chromium for the whole session, driven by Playwright.
+# Playwright's sync API runs an event loop in this thread; Django's ORM must still be usable.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    yield page
+    context.close()

@@ -5,18 +5,25 @@ Built on the `limits` package (moving windows). Limits are strings such as "20/m
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
+# Imported here, not lazily by `limits` on the first hit: concurrent first requests could
+# otherwise see a half-imported module.
+import redis  # noqa: F401
 from django.conf import settings
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+_lock = threading.Lock()
+
 
 @cache
 def _limiter() -> MovingWindowRateLimiter:
-    uri = settings.REDIS_URL or "memory://"
-    return MovingWindowRateLimiter(storage_from_string(uri))
+    with _lock:
+        uri = settings.REDIS_URL or "memory://"
+        return MovingWindowRateLimiter(storage_from_string(uri))
 
 
 def allow(limit: str, *keys: str) -> bool:

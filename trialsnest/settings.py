@@ -56,6 +56,7 @@ try:
     CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
     # Public interest form submissions per client IP, e.g. "10/hour" or "3/minute".
     INTEREST_RATE_LIMIT = env.str("INTEREST_RATE_LIMIT", "10/hour", validate=_rate_limit)
+    API_RATE_LIMIT = env.str("API_RATE_LIMIT", "120/minute", validate=_rate_limit)
 except EnvError as exc:
     raise ImproperlyConfigured(f"Bad environment variable: {exc}") from exc
 if not SECRET_KEY:
@@ -284,13 +285,14 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
     _broker = DATA_DIR / "broker"
-    for _folder in ("queue", "processed", "results"):
+    for _folder in ("queue", "processed", "results", "control"):
         (_broker / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker / "queue"),
         "data_folder_out": str(_broker / "queue"),
         "processed_folder": str(_broker / "processed"),
+        "control_folder": str(_broker / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_broker / 'results'}"

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 
+from leads.api import api, api_docs_asset
 from trialsnest.accounts.views import accept_invitation, healthz
 
 urlpatterns = [
@@ -12,7 +14,11 @@ urlpatterns = [
         name="accept_invitation",
     ),
     path("healthz", healthz, name="healthz"),
+    path("api/docs/assets/<str:name>", api_docs_asset, name="api_docs_asset"),
+    path("api/", api.urls),
     path("", include("trialsnest.tenancy.urls")),
     path("", include("leads.urls")),
     path("", include("reporting.urls")),
 ]
+# The public pages in every language: English without a prefix, Spanish under /es/.
+urlpatterns += i18n_patterns(path("", include("leads.public_urls")), prefix_default_language=False)

@@ -34,7 +34,14 @@ def test_htmx_runs_under_the_content_security_policy(page, live_server, world):
     # No inline style or script was blocked by the policy.
     assert not [e for e in page.console_errors if "Content Security Policy" in e]
     nav = page.get_by_role("navigation", name="Main")
-    assert nav.get_by_role("link").all_inner_texts() == ["Queue", "Dashboard", "Team", "Settings"]
+    assert nav.get_by_role("link").all_inner_texts() == [
+        "Queue",
+        "Dashboard",
+        "Team",
+        "Imports",
+        "Duplicates",
+        "Settings",
+    ]
 
 
 def test_a_sponsor_viewer_sees_only_reports(page, live_server, world):

@@ -148,7 +148,8 @@ def test_rejected_rows_download_with_reasons_and_formulas_are_defused(
         client.post(reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"})
 
     response = client.get(reverse("import_rejected", kwargs={"code": imp.code}))
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    rows = list(csv.reader(io.StringIO(body.decode())))
     assert rows[0] == ["name", "phone", "line", "reason"]
     assert rows[1][0] == '\'=HYPERLINK("x")'
     assert "bad phone" in rows[1][3]

@@ -221,3 +221,23 @@ def test_a_file_that_is_not_text_is_refused(db, tmp_path: Path):
 
     assert "cannot read the file" in message
     assert "\n" not in message
+
+
+@pytest.mark.django_db
+def test_a_nul_character_is_refused_with_a_clear_message(tmp_path):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    from trialsnest.studies.models import Study
+
+    study = {
+        "protocolSection": {
+            "identificationModule": {"nctId": "NCT01234567", "briefTitle": "A\u0000B"}
+        }
+    }
+    path = tmp_path / "nul.json"
+    path.write_text(json.dumps(study))
+    with pytest.raises(CommandError, match="contains a NUL character"):
+        call_command("import_ctgov", str(path))
+    assert not Study.objects.filter(nct_id="NCT01234567").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from leads.api_keys import api_key_create
+from leads.models import RecruitmentMaterial
 from leads.services import Actor, saved_view_create
 from leads.views import ACTIONS
 from tests.conftest import World, signed_in
@@ -49,6 +52,21 @@ def _org_a_study_site(world: World) -> dict[str, Any]:
     return {"code": world.study_site_a.code}
 
 
+def _org_a_study(world: World) -> dict[str, Any]:
+    """Org A's recruiting study (public: its page is anyone's)."""
+    return {"code": world.study_site_a.study.code}
+
+
+def _org_a_material(world: World) -> dict[str, Any]:
+    material = RecruitmentMaterial.objects.create(
+        organization=world.org_a,
+        material_code="FLYER-1",
+        title="Flyer",
+        approved_on=date(2026, 1, 1),
+    )
+    return {"code": material.code}
+
+
 def _org_a_lead(world: World) -> dict[str, Any]:
     """A lead at study_site_a: the coordinator (restricted to it) may see it."""
     return {"code": LeadFactory(study_site=world.study_site_a).code}
@@ -56,6 +74,17 @@ def _org_a_lead(world: World) -> dict[str, Any]:
 
 def _org_a_lead_action(action: str) -> Callable[[World], dict[str, Any]]:
     return lambda world: {**_org_a_lead(world), "action": action}
+
+
+def _org_a_api_key(world: World) -> dict[str, Any]:
+    api_key, _ = api_key_create(
+        organization=world.org_a,
+        name="Acme",
+        source="referral_partner",
+        referral_partner="Acme",
+        actor=world.admin.user,
+    )
+    return {"code": api_key.code}
 
 
 def _coordinators_saved_view(world: World) -> dict[str, Any]:
@@ -76,6 +105,26 @@ def _reset_token(world: World) -> dict[str, Any]:
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
+
+
+def _org_a_csv_import(world: World) -> dict[str, Any]:
+    from leads.csv_import import csv_import_upload
+
+    imp = csv_import_upload(
+        data=b"name,phone\nAnn Lee,(303) 555-0100\n",
+        filename="list.csv",
+        study_site=world.study_site_a,
+        source="vendor_list",
+        campaign="",
+        actor=Actor(world.site_lead.user),
+    )
+    return {"code": imp.code}
+
+
+def _org_a_people(world: World) -> dict[str, Any]:
+    first = LeadFactory(study_site=world.study_site_a).person
+    second = LeadFactory(study_site=world.study_site_a2).person
+    return {"code": first.code, "other": second.code}
 
 
 def _no_kwargs(world: World) -> dict[str, Any]:
@@ -215,6 +264,44 @@ MATRIX: dict[str, list[Row]] = {
             kwargs=_org_a_study_site,
         ),
     ],
+    # Settings: API keys
+    "settings_api_keys": [Row("GET", ADMIN_PAGE)],
+    "settings_api_key_new": [
+        Row("GET", ADMIN_PAGE),
+        # A valid form: an admin (the outsider too, for their own organization) sees a new key.
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=403),
+            data=lambda world: {"name": "Vendor", "source": "vendor_list"},
+        ),
+    ],
+    "settings_api_key_revoke": [
+        Row("GET", ADMIN_ACTION_GET, kwargs=_org_a_api_key),
+        Row("POST", admin_action_post(To("/settings/api-keys/")), kwargs=_org_a_api_key),
+    ],
+    # The intake API: only an API key gets in, a signed-in session is not one (tests/api).
+    "api:lead_create": [Row("GET", everyone(405)), Row("POST", everyone(401))],
+    "api:lead_status": [Row("GET", everyone(401), kwargs=_org_a_lead)],
+    "api:openapi-json": [Row("GET", everyone(200))],
+    "api:openapi-view": [Row("GET", everyone(200))],
+    "api:api-root": [Row("GET", everyone(404))],
+    "api_docs_asset": [
+        Row("GET", everyone(200), kwargs=lambda world: {"name": "swagger-ui-init.js"}),
+    ],
+    # Settings: ClinicalTrials.gov upload (an empty form shows its errors)
+    "settings_study_import": [Row("GET", ADMIN_PAGE), Row("POST", ADMIN_PAGE)],
+    # The public pages: anyone, signed in or not, whatever their organization. Org A's recruiting
+    # study is public, so the outsider sees it too. An empty interest form shows its errors.
+    "public_search": [Row("GET", everyone(200))],
+    "public_study": [
+        Row("GET", everyone(200), kwargs=_org_a_study),
+        Row("POST", everyone(200), kwargs=_org_a_study),
+    ],
+    "public_study_site": [
+        Row("GET", everyone(200), kwargs=_org_a_study_site),
+        Row("POST", everyone(200), kwargs=_org_a_study_site),
+    ],
+    "public_thanks": [Row("GET", everyone(200), kwargs=_org_a_study)],
     # Work
     "queue": [Row("GET", members())],
     "queue_search": [Row("GET", members())],
@@ -279,6 +366,53 @@ MATRIX: dict[str, list[Row]] = {
         Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
         # An empty form: site leads see the errors, the outsider never reaches the form.
         Row("POST", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
+    ],
+    # Recruitment materials (site leads and org admins); an empty form shows its errors.
+    "materials": [Row("GET", SITE_LEAD_PAGE), Row("POST", SITE_LEAD_PAGE)],
+    "material_edit": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_material),
+        Row("POST", members(coordinator=403, outsider=404), kwargs=_org_a_material),
+    ],
+    # CSV imports and duplicate people: site leads and org admins of the organization.
+    "import_list": [Row("GET", SITE_LEAD_PAGE)],
+    "import_new": [Row("GET", SITE_LEAD_PAGE), Row("POST", SITE_LEAD_PAGE)],
+    "import_detail": [Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_csv_import)],
+    "import_start": [
+        Row(
+            "POST",
+            members(
+                coordinator=403, site_lead=To("/imports/"), admin=To("/imports/"), outsider=404
+            ),
+            kwargs=_org_a_csv_import,
+        )
+    ],
+    "import_progress": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_csv_import)
+    ],
+    # Nothing was rejected yet: the download says so with a 404 to members too.
+    "import_rejected": [
+        Row(
+            "GET",
+            members(coordinator=403, site_lead=404, admin=404, outsider=404),
+            kwargs=_org_a_csv_import,
+        )
+    ],
+    "import_original": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_csv_import)
+    ],
+    "duplicate_list": [Row("GET", SITE_LEAD_PAGE)],
+    "person_merge": [Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_people)],
+    "person_not_duplicate": [
+        Row(
+            "POST",
+            members(
+                coordinator=403,
+                site_lead=To("/people/duplicates/"),
+                admin=To("/people/duplicates/"),
+                outsider=404,
+            ),
+            kwargs=_org_a_people,
+        )
     ],
     "dashboard": [Row("GET", members(coordinator=403))],
     "sponsor_reports": [

@@ -517,11 +517,15 @@ def test_the_navigation_shows_only_what_each_role_may_use(world: World):
         "/queue/",
         "/dashboard/",
         "/team/",
+        "/imports/",
+        "/people/duplicates/",
     ]
     assert _nav_links(signed_in(world.admin.user).get("/queue/")) == [
         "/queue/",
         "/dashboard/",
         "/team/",
+        "/imports/",
+        "/people/duplicates/",
         "/settings/",
     ]
     assert _nav_links(signed_in(world.sponsor_viewer).get("/reports/")) == ["/reports/"]

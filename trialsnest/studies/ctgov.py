@@ -51,6 +51,8 @@ def _strings(value: Any, where: str) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise CtgovError(f"{where} should be a list of strings")
+    if any("\x00" in v for v in value):
+        raise CtgovError(f"{where} contains a NUL character")
     return [v.strip() for v in value if v.strip()]
 
 
@@ -60,6 +62,8 @@ def _text(module: dict[str, Any], key: str, where: str) -> str:
         return ""
     if not isinstance(value, str):
         raise CtgovError(f"{where}.{key} should be a string")
+    if "\x00" in value:
+        raise CtgovError(f"{where}.{key} contains a NUL character")
     return value.strip()
 
 

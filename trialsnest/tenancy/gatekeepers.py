@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from guardian.shortcuts import get_objects_for_user
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from leads.models import CsvImport, Lead, Person, SavedView
 
 P = ParamSpec("P")
-View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
 
 
 def active_membership(request: HttpRequest) -> Membership:
@@ -42,7 +43,7 @@ def member_required(*roles: Role) -> Callable[[View[P]], View[P]]:
     """Require a signed-in member of the active organization, optionally with one of `roles`."""
 
     def decorator(view: View[P]) -> View[P]:
-        def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership: Membership | None = getattr(request, "membership", None)
@@ -61,7 +62,7 @@ def member_required(*roles: Role) -> Callable[[View[P]], View[P]]:
 
 
 def sponsor_viewer_required[**P](view: View[P]) -> View[P]:
-    def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if getattr(request, "sponsor_membership", None) is None:

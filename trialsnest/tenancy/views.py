@@ -7,17 +7,27 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import DataError, transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from guardian.shortcuts import get_users_with_perms
 
+from leads.api_keys import ApiKeyForm, api_key_create, api_key_revoke, get_api_key_for_user
+from leads.models import ApiKey, RecruitmentMaterial
 from trialsnest.accounts.models import User
+from trialsnest.audit.services import audit_record, changed_fields
+from trialsnest.studies.ctgov import import_records
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy import services
 from trialsnest.tenancy.forms import (
+    CtgovUploadForm,
     DeactivateForm,
     InviteForm,
+    MaterialForm,
     MembershipForm,
     SiteForm,
     StudySiteCreateForm,
@@ -319,3 +329,152 @@ def settings_study_site_edit(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("settings_study_sites")
     context = {"form": form, "study_site": study_site}
     return render(request, "tenancy/settings_study_site_edit.html", context)
+
+
+# API keys ----------------------------------------------------------------------------------
+
+
+@member_required(ADMIN)
+@require_GET
+def settings_api_keys(request: HttpRequest) -> HttpResponse:
+    organization = active_membership(request).organization
+    api_keys = ApiKey.objects.filter(organization=organization).order_by(
+        F("revoked_at").desc(nulls_first=True), "name"
+    )
+    return render(request, "tenancy/settings_api_keys.html", {"api_keys": api_keys})
+
+
+@member_required(ADMIN)
+@require_http_methods(["GET", "POST"])
+def settings_api_key_new(request: HttpRequest) -> HttpResponse:
+    organization = active_membership(request).organization
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            api_key, secret = api_key_create(
+                organization=organization,
+                name=form.cleaned_data["name"],
+                source=form.cleaned_data["source"],
+                referral_partner=form.cleaned_data["referral_partner"],
+                actor=_actor(request),
+                request=request,
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            # Shown on this one response and never again: no redirect, no caching.
+            context = {"api_key": api_key, "secret": secret}
+            response = render(request, "tenancy/settings_api_keys_created.html", context)
+            add_never_cache_headers(response)
+            return response
+    return render(request, "tenancy/settings_api_keys_new.html", {"form": form})
+
+
+@member_required(ADMIN)
+@require_POST
+def settings_api_key_revoke(request: HttpRequest, code: str) -> HttpResponse:
+    api_key = get_api_key_for_user(request, code)
+    api_key_revoke(api_key=api_key, actor=_actor(request), request=request)
+    messages.success(request, f"{api_key.name} ({api_key.prefix}…) is revoked.")
+    return redirect("settings_api_keys")
+
+
+# ClinicalTrials.gov upload (Studies tab) ------------------------------------------------------
+
+
+@member_required(ADMIN)
+@require_http_methods(["GET", "POST"])
+def settings_study_import(request: HttpRequest) -> HttpResponse:
+    """Add or update catalog studies from a ClinicalTrials.gov file; a bad file imports nothing."""
+    membership = active_membership(request)
+    form = CtgovUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["file"].name
+        try:
+            with transaction.atomic():
+                result = import_records(form.records)
+                audit_record(
+                    action="studies.imported",
+                    actor=_actor(request),
+                    organization_id=membership.organization_id,
+                    object_type="study",
+                    changes={"file": name, "created": result.created, "updated": result.updated},
+                    request=request,
+                )
+        except DataError as exc:
+            reason = str(exc).splitlines()[0]
+            form.add_error("file", f"{name}: a value does not fit the catalog ({reason}).")
+        else:
+            ids = ", ".join([*result.created, *result.updated])
+            messages.success(
+                request,
+                f"Imported {name}: {len(result.created)} new, {len(result.updated)} updated "
+                f"({ids}). Add a study to a site to recruit for it.",
+            )
+            return redirect("settings_study_sites")
+    return render(request, "tenancy/settings_study_import.html", {"form": form})
+
+
+# Recruitment materials (site leads and org admins) ----------------------------------------------
+
+
+def _material_for_user(request: HttpRequest, code: str) -> RecruitmentMaterial:
+    """A material of the active organization; another organization's is a 404."""
+    membership = active_membership(request)
+    queryset = RecruitmentMaterial.objects.filter(organization_id=membership.organization_id)
+    return get_object_or_404(queryset, code=code)
+
+
+def _material_save(form: MaterialForm, request: HttpRequest) -> RecruitmentMaterial:
+    """Record a material version, audited in the same transaction."""
+    created = form.instance.pk is None
+
+    def plain(value: Any) -> Any:
+        return getattr(value, "pk", value)
+
+    changes = changed_fields(
+        old={} if created else {n: plain(form.initial.get(n)) for n in form.changed_data},
+        new={n: plain(form.cleaned_data[n]) for n in form.changed_data},
+    )
+    with transaction.atomic():
+        material = form.save()
+        audit_record(
+            action="material.created" if created else "material.updated",
+            actor=_actor(request),
+            organization_id=material.organization_id,
+            obj=material,
+            changes=changes,
+            request=request,
+        )
+    return material
+
+
+@member_required(Role.SITE_LEAD, Role.ORG_ADMIN)
+@require_http_methods(["GET", "POST"])
+def materials(request: HttpRequest) -> HttpResponse:
+    membership = active_membership(request)
+    form = MaterialForm(request.POST or None, membership=membership)
+    if request.method == "POST" and form.is_valid():
+        material = _material_save(form, request)
+        messages.success(request, f"Recorded {material.material_code}.")
+        return redirect("materials")
+    rows = (
+        RecruitmentMaterial.objects.filter(organization_id=membership.organization_id)
+        .select_related("study_site__site", "study_site__study")
+        .order_by("material_code")
+    )
+    context = {"materials": rows, "form": form, "today": timezone.localdate()}
+    return render(request, "tenancy/materials.html", context)
+
+
+@member_required(Role.SITE_LEAD, Role.ORG_ADMIN)
+@require_http_methods(["GET", "POST"])
+def material_edit(request: HttpRequest, code: str) -> HttpResponse:
+    material = _material_for_user(request, code)
+    membership = active_membership(request)
+    form = MaterialForm(request.POST or None, instance=material, membership=membership)
+    if request.method == "POST" and form.is_valid():
+        _material_save(form, request)
+        messages.success(request, f"Saved {material.material_code}.")
+        return redirect("materials")
+    return render(request, "tenancy/material_edit.html", {"form": form, "material": material})
