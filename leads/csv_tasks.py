@@ -46,7 +46,8 @@ def run(imp: CsvImport) -> None:
     def progress(done: int) -> None:
         CsvImport.objects.filter(pk=imp.pk).update(processed_rows=done)
 
-    rows = csv_import.analyze(text, columns, imp.study_site, progress=progress)
+    rows = csv_import.analyze(text, columns, imp.study_site, progress=progress, keep_cells=False)
+    del text
     counts = csv_import.summary(rows)
     with transaction.atomic():
         written = csv_import.write(
