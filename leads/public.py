@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -557,15 +558,40 @@ def search(request: HttpRequest) -> HttpResponse:
     return _render(request, "public/search.html", context)
 
 
+# The public catalog changes rarely and is read on every form post: each process keeps what it
+# read for a short while. A StudySite paused meanwhile still receives interest for up to this
+# long; its leads are then held ("study paused") like any other.
+CATALOG_SECONDS = 30.0
+_catalog: dict[str, tuple[float, tuple[Study, list[StudySite]] | None]] = {}
+_site_studies: dict[str, tuple[float, Any]] = {}
+
+
+def forget_catalog() -> None:
+    """Drop what this process remembers of the public catalog."""
+    _catalog.clear()
+    _site_studies.clear()
+
+
 def _study_or_404(code: Any) -> tuple[Study, list[StudySite]]:
     """A study with at least one recruiting StudySite, and those StudySites."""
+    key, now = str(code), time.monotonic()
+    cached = _catalog.get(key)
+    if cached is None or cached[0] < now:
+        cached = (now + CATALOG_SECONDS, _read_study(code))
+        _catalog[key] = cached
+    if cached[1] is None:
+        raise Http404("This study is not recruiting.")
+    return cached[1]
+
+
+def _read_study(code: Any) -> tuple[Study, list[StudySite]] | None:
     study = (
         Study.objects.filter(code=code)
         .only("code", "brief_title", "conditions", "brief_summary")
         .first()
     )
     if study is None:
-        raise Http404("No such study.")
+        return None
     sites = list(
         recruiting_study_sites()
         .filter(study=study)
@@ -574,7 +600,7 @@ def _study_or_404(code: Any) -> tuple[Study, list[StudySite]]:
         .order_by("site__state", "site__city", "site__name", "id")
     )
     if not sites:
-        raise Http404("This study is not recruiting.")
+        return None
     return study, sites
 
 
@@ -584,14 +610,26 @@ def study_page(request: HttpRequest, code: Any) -> HttpResponse:
     return _interest(request, study, sites, entry=None)
 
 
+def _study_code_of_site(code: str) -> Any:
+    now = time.monotonic()
+    cached = _site_studies.get(code)
+    if cached is None or cached[0] < now:
+        found = recruiting_study_sites().filter(code=code).values_list("study__code").first()
+        cached = (now + CATALOG_SECONDS, found[0] if found else None)
+        _site_studies[code] = cached
+    return cached[1]
+
+
 @require_http_methods(["GET", "POST"])
 def study_site_page(request: HttpRequest, code: Any) -> HttpResponse:
     """The study page as one organization's site links to it: that site comes preselected."""
-    found = recruiting_study_sites().filter(code=code).values_list("pk", "study__code").first()
-    if found is None:
+    study_code = _study_code_of_site(str(code))
+    if study_code is None:
         raise Http404("No such recruiting study site.")
-    study, sites = _study_or_404(found[1])
-    entry = next(s for s in sites if s.pk == found[0])
+    study, sites = _study_or_404(study_code)
+    entry = next((s for s in sites if str(s.code) == str(code)), None)
+    if entry is None:
+        raise Http404("No such recruiting study site.")
     return _interest(request, study, sites, entry=entry)
 
 
@@ -616,7 +654,14 @@ def _interest(
                 submission = submission_receive(
                     study_site=study_site, payload=payload, request=request
                 )
-                submission_process(submission_id=submission.pk, request=request)
+                # The lead is made by a worker: the visitor's answer never waits on intake,
+                # and a submission whose processing fails is already safe in the database.
+                from leads.tasks import process_submission
+
+                try:
+                    process_submission.delay(submission.pk)
+                except Exception:  # the broker is down: the retry task will pick it up
+                    logger.warning("Could not queue web form submission %s", submission.pk)
                 return redirect("public_thanks", code=study.code)
             refusal = _(
                 "Many forms were sent from your connection in a short time, so we could not "

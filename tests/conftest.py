@@ -50,6 +50,14 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_public_catalog():
+    # Each process keeps the public catalog for a few seconds; every test starts without it.
+    from leads.public import forget_catalog
+
+    forget_catalog()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     # Uploaded files (CSV imports) go to a folder of the test's own.
     settings.MEDIA_ROOT = tmp_path / "media"

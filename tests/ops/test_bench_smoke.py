@@ -43,6 +43,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "queue_http",
         "lead_page",
         "csv_import",
+        "interest_form",
     }
     for result in results:
         assert set(result) == KEYS
@@ -50,11 +51,13 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         if result["scenario"] != "csv_import":
             assert result["p50_ms"] > 0
     for result in results:
-        if result["scenario"] not in ("queue_http", "csv_import"):
+        if result["scenario"] not in ("queue_http", "csv_import", "interest_form"):
             assert 0 < result["queries"] <= 10
             assert result["floor_ms"] > 0
     http = next(r for r in results if r["scenario"] == "queue_http")
     assert http["rps"] > 0
+    form = next(r for r in results if r["scenario"] == "interest_form")
+    assert form["rps"] > 0
     csv_result = next(r for r in results if r["scenario"] == "csv_import")
     assert csv_result["rows_per_s"] > 0
     assert csv_result["peak_mb"] > 0

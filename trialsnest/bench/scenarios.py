@@ -271,7 +271,7 @@ def _sign_in(port: int, email: str, password: str) -> str:
     return f"csrftoken={csrf}; {session.split(';')[0]}"
 
 
-def gunicorn(port: int) -> subprocess.Popen[bytes]:
+def gunicorn(port: int, **extra: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="trialsnest.settings",
@@ -285,6 +285,7 @@ def gunicorn(port: int) -> subprocess.Popen[bytes]:
         GUNICORN_WORKERS="2",
         GUNICORN_THREADS="1",
         LOG_LEVEL="WARNING",
+        **extra,
     )
     # gunicorn runs the production settings, whose static storage needs its own manifest.
     subprocess.run(
@@ -452,9 +453,105 @@ def csv_import_scenario(rows: int = 100_000) -> list[Result]:
     ]
 
 
+# The public interest form ------------------------------------------------------------------
+
+
+def interest_form(seconds: float, connections: int = 8) -> list[Result]:
+    """POST the interest form over HTTP: gunicorn with 2 workers, 8 connections."""
+    from trialsnest.studies.models import StudySite
+
+    study_site = (
+        StudySite.objects.filter(recruitment_status="recruiting", site_id=sites_by_size()[0][0])
+        .select_related("study")
+        .first()
+    )
+    assert study_site is not None
+    port = _free_port()
+    server = gunicorn(port, INTEREST_RATE_LIMIT="1000000/minute")
+    path = f"/studies/sites/{study_site.code}/"
+    try:
+        _wait(port)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read().decode()
+        assert response.status == 200, response.status
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+        token = body.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        timings: list[float] = []
+        statuses: list[int] = []
+        lock = threading.Lock()
+        stop_at = time.monotonic() + seconds
+
+        def worker(number: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine: list[float] = []
+            codes: list[int] = []
+            n = 0
+            while time.monotonic() < stop_at or not mine:
+                n += 1
+                form = urllib.parse.urlencode(
+                    {
+                        "csrfmiddlewaretoken": token,
+                        "site": str(study_site.code),
+                        "first_name": "Bench",
+                        "last_name": f"Visitor{number}",
+                        "email": f"bench.{number}.{n}.{port}@visitor.example",
+                        "phone": "",
+                        "postal_code": "80218",
+                        "preferred_time": "morning",
+                        "consent": "email",
+                    }
+                )
+                started = time.perf_counter()
+                conn.request(
+                    "POST",
+                    path,
+                    body=form,
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Cookie": cookie,
+                        "Referer": f"http://127.0.0.1:{port}{path}",
+                    },
+                )
+                answer = conn.getresponse()
+                answer.read()
+                mine.append((time.perf_counter() - started) * 1000)
+                codes.append(answer.status)
+            with lock:
+                timings.extend(mine)
+                statuses.extend(codes)
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    refused = [code for code in statuses if code != 302]
+    assert not refused, f"{len(refused)} submissions were not accepted: {sorted(set(refused))}"
+    return [
+        Result(
+            scenario="interest_form",
+            leads=total_leads(),
+            p50_ms=round(statistics.median(timings), 2),
+            p95_ms=round(percentile(timings, 95), 2),
+            p99_ms=round(percentile(timings, 99), 2),
+            rps=round(len(timings) / elapsed, 1),
+            seconds=round(elapsed, 2),
+        )
+    ]
+
+
 SCENARIOS: dict[str, Callable[[int, float], list[Result]]] = {
     "queue": lambda runs, seconds: queue(runs),
     "queue_http": lambda runs, seconds: queue_http(seconds),
     "lead_page": lambda runs, seconds: lead_page(runs),
+    "interest_form": lambda runs, seconds: interest_form(seconds),
+    # Last: it adds leads to the database the other scenarios measure.
     "csv_import": lambda runs, seconds: csv_import_scenario(CSV_ROWS),
 }
