@@ -11,7 +11,8 @@ COPY . .
 RUN pip install --upgrade pip && pip install -e .
 # collectstatic needs settings that import; the real secret arrives at run time.
 RUN DEBUG=false SECRET_KEY=build-only DATABASE_URL=postgres://build@localhost/build \
-    python manage.py collectstatic --noinput -v 0 && chown -R trialsnest /app/.data
+    python manage.py collectstatic --noinput -v 0 \
+    && mkdir -p /app/media && chown -R trialsnest /app/.data /app/media
 
 USER trialsnest
 EXPOSE 8000
