@@ -43,7 +43,7 @@ from ninja.security.http import HttpAuthBase
 from pydantic import ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
 from leads.api_keys import api_key_authenticate, api_key_mark_used
-from leads.intake import intake
+from leads.intake import IntakeResult, intake
 from leads.models import ApiKey, IdempotencyRecord, Lead, Status, Submission
 from leads.services import Actor, normalize_phone
 from trialsnest.ratelimit import allow
@@ -438,32 +438,7 @@ def _receive(request: HttpRequest, api_key: ApiKey, payload: LeadIn) -> tuple[in
     )
     try:
         with transaction.atomic():
-            result = intake(
-                study_site=study_site,
-                source=api_key.source,
-                actor=Actor(user=None, request=request),
-                person={
-                    name: getattr(payload, name)
-                    for name in (
-                        "first_name",
-                        "last_name",
-                        "phone",
-                        "email",
-                        "date_of_birth",
-                        "postal_code",
-                        "preferred_time",
-                        "preferred_language",
-                    )
-                },
-                consent=payload.consent.model_dump(),
-                consent_text_version=payload.consent_text_version,
-                attribution={
-                    "referral_partner": api_key.referral_partner,
-                    "campaign": payload.campaign,
-                },
-                material_code=payload.material_code,
-                api_key=api_key,
-            )
+            result = _intake(submission, api_key, study_site, request)
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             raise Rejected(
@@ -486,6 +461,72 @@ def _receive(request: HttpRequest, api_key: ApiKey, payload: LeadIn) -> tuple[in
         return 200, _lead_out(result.lead)
     # Repeat interest in a lead that came another way: not this key's to follow.
     return 202, _received(submission)
+
+
+PERSON_FIELDS = (
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "date_of_birth",
+    "postal_code",
+    "preferred_time",
+    "preferred_language",
+)
+
+
+def _intake(
+    submission: Submission, api_key: ApiKey, study_site: StudySite, request: HttpRequest | None
+) -> IntakeResult:
+    """The lead (or repeat interest) for a kept API submission, from its stored payload."""
+    payload = submission.payload
+    return intake(
+        study_site=study_site,
+        source=api_key.source,
+        actor=Actor(user=None, request=request),
+        received_at=submission.received_at,
+        person={name: payload.get(name) or "" for name in PERSON_FIELDS}
+        | {"date_of_birth": payload.get("date_of_birth") or None},
+        consent=dict(payload.get("consent") or {}),
+        consent_text_version=str(payload.get("consent_text_version") or ""),
+        attribution={
+            "referral_partner": api_key.referral_partner,
+            "campaign": str(payload.get("campaign") or ""),
+        },
+        material_code=str(payload.get("material_code") or ""),
+        api_key=api_key,
+    )
+
+
+def submission_retry(submission_id: int) -> Lead | None:
+    """Another try for an API submission kept unprocessed. Safe to run twice."""
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("study_site__organization", "study_site__site")
+            .filter(pk=submission_id, channel=Submission.Channel.API, processed_at__isnull=True)
+            .first()
+        )
+        if submission is None:
+            return None
+        api_key = ApiKey.objects.filter(
+            code=submission.payload.get("api_key"), revoked_at__isnull=True
+        ).first()
+        if api_key is None:
+            return None
+        try:
+            with transaction.atomic():
+                result = _intake(submission, api_key, submission.study_site, None)
+        except Exception as exc:
+            logger.warning("API submission %s still not processed (%s)", submission_id,
+                           type(exc).__name__)  # fmt: skip
+            submission.error = f"{type(exc).__name__}: {exc}"[:2000]
+            submission.save(update_fields=["error"])
+            return None
+        submission.processed_at, submission.lead = timezone.now(), result.lead
+        submission.error = ""
+        submission.save(update_fields=["processed_at", "lead", "error"])
+        return result.lead
 
 
 def _kept_unprocessed(submission: Submission, error: str) -> tuple[int, dict[str, Any]]:

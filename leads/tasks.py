@@ -22,17 +22,27 @@ def process_submission(submission_id: int) -> bool:
 
 
 @shared_task
+def process_api_submission(submission_id: int) -> bool:
+    """Another try for an API submission that was kept unprocessed."""
+    from leads.api import submission_retry
+
+    return submission_retry(submission_id) is not None
+
+
+@shared_task
 def retry_submissions() -> int:
-    """Beat, every 5 minutes: another try for each web form submission not yet a lead."""
-    ids = list(
+    """Beat, every 5 minutes: another try for each submission (web form or API) not yet a
+    lead. Web form ones are queued as they arrive, so this catches any whose processing failed."""
+    pending = list(
         Submission.objects.filter(
-            channel=Submission.Channel.WEB_FORM,
-            processed_at__isnull=True,
-            received_at__gte=timezone.now() - RETRY_FOR,
+            processed_at__isnull=True, received_at__gte=timezone.now() - RETRY_FOR
         )
         .order_by("received_at")
-        .values_list("id", flat=True)[:RETRY_BATCH]
+        .values_list("id", "channel")[:RETRY_BATCH]
     )
-    for submission_id in ids:
-        process_submission.delay(submission_id)
-    return len(ids)
+    for submission_id, channel in pending:
+        if channel == Submission.Channel.API:
+            process_api_submission.delay(submission_id)
+        else:
+            process_submission.delay(submission_id)
+    return len(pending)

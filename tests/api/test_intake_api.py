@@ -155,6 +155,28 @@ def test_a_submission_that_cannot_be_processed_is_kept_with_its_error_and_still_
     assert submission.payload["first_name"] == "Maria"
 
 
+def test_a_kept_api_submission_becomes_a_lead_when_the_retry_task_runs_again(world: World):
+    from leads.tasks import retry_submissions
+    from tests.factories import MembershipFactory
+    from trialsnest.tenancy.models import Role
+
+    lonely_org = OrganizationFactory()
+    lonely_study_site = StudySiteFactory(site=SiteFactory(organization=lonely_org))
+    key = make_key(world, organization=lonely_org)
+    post_lead(key, lead_body(world, study_site=str(lonely_study_site.code)))
+    assert Lead.objects.count() == 0
+
+    coordinator = MembershipFactory(organization=lonely_org, role=Role.COORDINATOR)
+    assert retry_submissions() == 1  # the task queue runs eagerly in tests
+
+    submission = Submission.objects.get()
+    assert submission.processed_at is not None
+    assert submission.lead is not None
+    assert submission.lead.owner == coordinator
+    assert submission.lead.person.first_name == "Maria"
+    assert retry_submissions() == 0
+
+
 def test_an_unexpected_failure_while_processing_keeps_the_submission(
     world: World, key: Key, monkeypatch
 ):
