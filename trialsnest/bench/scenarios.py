@@ -380,7 +380,7 @@ def vendor_csv(rows: int, organization_id: int, known_share: float = 0.05) -> by
     """A vendor list: mostly new people, some already known (by phone), a few bad rows."""
     import random
 
-    rng = random.Random(rows)
+    rng = random.Random()  # a new list each run: people not seen before, as a vendor sends
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT phone FROM leads_person WHERE organization_id = %s LIMIT %s",
