@@ -284,7 +284,7 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
-    _broker = DATA_DIR / "broker"
+    _broker = Path(env.str("BROKER_DIR", str(DATA_DIR / "broker")))
     for _folder in ("queue", "processed", "results", "control"):
         (_broker / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
