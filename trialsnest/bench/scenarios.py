@@ -367,14 +367,14 @@ def queue_http(seconds: float, connections: int = 8) -> list[Result]:
 
 # CSV import ----------------------------------------------------------------------------------
 
-CSV_IMPORT_CODE = """
+CSV_IMPORT_CODE = r"""
 import json, os, resource, sys, time
 import django
 django.setup()
 from trialsnest.bench.scenarios import run_csv_import
 seconds, rows = run_csv_import(int(sys.argv[1]))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": peak}))
+sys.stdout.write(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": peak}) + "\n")
 """
 
 
