@@ -30,7 +30,6 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from leads.models import ApiKey, Source
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import audit_record, changed_fields
-from trialsnest.tenancy.gatekeepers import _by_code, active_membership
 from trialsnest.tenancy.models import Organization
 
 KEY_START = "tn_"
@@ -159,12 +158,6 @@ def api_key_mark_used(api_key: ApiKey, *, now: datetime | None = None) -> None:
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
     ).update(last_used_at=now)
     api_key.last_used_at = now
-
-
-def get_api_key_for_user(request: HttpRequest, code: Any) -> ApiKey:
-    """An API key of the active organization; another organization's is a 404."""
-    membership = active_membership(request)
-    return _by_code(ApiKey.objects.filter(organization_id=membership.organization_id), code)
 
 
 class ApiKeyForm(forms.Form):

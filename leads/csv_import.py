@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import heapq
 import io
 import json
 import re
@@ -24,15 +23,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, ActionKind, CsvImport, Lead, Status
 from leads.phones import e164
-from leads.services import Actor, eligible_owners, policy_for, refresh_attention, sla_deadline
+from leads.services import Actor, owners_for, policy_for, refresh_attention, sla_deadline
 from trialsnest.audit.services import audit_record
 from trialsnest.studies.models import StudySite
-from trialsnest.tenancy.models import Membership, Role
+from trialsnest.tenancy.models import Membership
 
 # field: (label, headers that name it, lowercased without spaces/punctuation)
 FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -302,33 +300,6 @@ def rejected_csv(header: list[str], rows: list[Row]) -> str:
 
 
 # Owners ----------------------------------------------------------------------------------
-
-
-def owners_for(study_site: StudySite, count: int) -> list[Membership]:
-    """`count` owners by the fair rule (fewest open leads, then longest since assignment),
-    taking each new lead into account as it is handed out."""
-    members = list(eligible_owners(study_site).select_for_update(of=("self",)).order_by("id"))
-    loads = dict(
-        Lead.objects.filter(owner__in=members, status__in=OPEN_STATUSES)
-        .values_list("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
-    )
-    for role in (Role.COORDINATOR, Role.SITE_LEAD, Role.ORG_ADMIN):
-        pool = [m for m in members if m.role == role]
-        if pool:
-            break
-    if not pool:
-        raise ValidationError("Nobody in the organization can own leads of this study.")
-    epoch = timezone.now().replace(year=1970)
-    heap = [(loads.get(m.pk, 0), (m.last_assigned_at or epoch).timestamp(), m.pk, m) for m in pool]
-    heapq.heapify(heap)
-    result = []
-    for n in range(count):
-        load, _, pk, member = heapq.heappop(heap)
-        result.append(member)
-        heapq.heappush(heap, (load + 1, float(n), pk, member))
-    return result
 
 
 def new_lead_template(study_site: StudySite, now: datetime) -> Lead:

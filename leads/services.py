@@ -6,6 +6,7 @@ LeadConflict instead of overwriting what someone else did meanwhile.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -278,9 +279,12 @@ def eligible_owners(study_site: StudySite) -> QuerySet[Membership]:
     )
 
 
-def choose_owner(study_site: StudySite, *, exclude: Membership | None = None) -> Membership:
-    """Fair and capacity-aware: the eligible coordinator with the fewest open leads, ties by
-    longest since their last assignment; else the StudySite's site lead.
+def owners_for(
+    study_site: StudySite, count: int, *, exclude: Membership | None = None
+) -> list[Membership]:
+    """Owners for `count` new leads by the fair, capacity-aware rule: the eligible coordinator
+    with the fewest open leads (ties: longest since their last assignment), counting each lead
+    as it is handed out and skipping anyone at capacity; else a site lead, else an org admin.
 
     Locks the candidates' memberships, so concurrent intake is serialized per organization and
     every count it compares is current. Call inside a transaction.
@@ -295,21 +299,41 @@ def choose_owner(study_site: StudySite, *, exclude: Membership | None = None) ->
         .annotate(n=Count("id"))
         .values_list("owner_id", "n")
     )
-    for roles in ((Role.COORDINATOR,), (Role.SITE_LEAD,), (Role.ORG_ADMIN,)):
-        candidates = [
-            m
+    epoch, latest = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+
+    def queue(role: Role) -> list[tuple[int, datetime, int, int, Membership]]:
+        heap = [
+            (loads.get(m.pk, 0), m.last_assigned_at or epoch, 0, m.pk, m)
             for m in eligible
-            if m.role in roles and (m.capacity is None or loads.get(m.pk, 0) < m.capacity)
+            if m.role == role and not _full(m, loads.get(m.pk, 0))
         ]
-        if not candidates and roles != (Role.COORDINATOR,):
-            candidates = [m for m in eligible if m.role in roles]
-        if candidates:
-            epoch = datetime.min.replace(tzinfo=UTC)
-            return min(
-                candidates,
-                key=lambda m: (loads.get(m.pk, 0), m.last_assigned_at or epoch, m.pk),
-            )
-    raise ValidationError("Nobody in the organization can own leads of this study.")
+        heapq.heapify(heap)
+        return heap
+
+    tiers = [queue(Role.COORDINATOR), queue(Role.SITE_LEAD), queue(Role.ORG_ADMIN)]
+    owners: list[Membership] = []
+    for turn in range(1, count + 1):
+        tier = next((heap for heap in tiers if heap), None)
+        if tier is None:
+            raise ValidationError("Nobody in the organization can own leads of this study.")
+        load, _, _, pk, member = heapq.heappop(tier)
+        owners.append(member)
+        if not _full(member, load + 1):
+            # Just assigned: after everyone with the same load, in the order handed out.
+            heapq.heappush(tier, (load + 1, latest, turn, pk, member))
+    return owners
+
+
+def _full(member: Membership, load: int) -> bool:
+    """Coordinators stop at their capacity; site leads and admins are the fallback."""
+    return (
+        member.role == Role.COORDINATOR and member.capacity is not None and load >= member.capacity
+    )
+
+
+def choose_owner(study_site: StudySite, *, exclude: Membership | None = None) -> Membership:
+    """The owner of one new lead (see owners_for)."""
+    return owners_for(study_site, 1, exclude=exclude)[0]
 
 
 def _mark_assigned(owner: Membership, now: datetime) -> None:
@@ -783,11 +807,3 @@ def leads_bulk(leads: Sequence[Lead], apply: Any) -> tuple[int, list[tuple[Lead,
         else:
             done += 1
     return done, failed
-
-
-def close_reason_label(value: str) -> str:
-    return CloseReason(value).label if value in CloseReason.values else value
-
-
-def lead_is_open_q() -> Q:
-    return Q(status__in=OPEN_STATUSES)

@@ -230,3 +230,21 @@ def test_safe_cell_defuses_every_formula_start():
     for start in ("=", "+", "-", "@", "\t", "\r"):
         assert csv_import.safe_cell(f"{start}1+1").startswith("'")
     assert csv_import.safe_cell("Ann") == "Ann"
+
+
+def test_imported_leads_are_spread_fairly_and_respect_capacity(world: World):
+    from django.db import transaction
+
+    from leads.services import owners_for
+    from tests.factories import MembershipFactory
+    from trialsnest.tenancy.models import Role
+
+    busy = MembershipFactory(organization=world.org_a, role=Role.COORDINATOR, capacity=1)
+    busy.restricted_study_sites.set([world.study_site_a])
+    with transaction.atomic():
+        owners = owners_for(world.study_site_a, 7)
+
+    # The restricted coordinator and `busy` share the work; `busy` stops at its capacity of 1.
+    assert owners.count(busy) == 1
+    assert owners.count(world.coordinator) == 6
+    assert {o.role for o in owners} == {Role.COORDINATOR}

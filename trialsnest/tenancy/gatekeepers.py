@@ -26,7 +26,7 @@ from trialsnest.tenancy.models import Membership, Role, Site, SponsorMembership
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from leads.models import CsvImport, Lead, Person, SavedView
+    from leads.models import ApiKey, CsvImport, Lead, Person, RecruitmentMaterial, SavedView
 
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
@@ -138,6 +138,24 @@ def get_person_for_user(request: HttpRequest, code: Any) -> Person:
 
     membership = active_membership(request)
     return _by_code(Person.objects.filter(organization_id=membership.organization_id), code)
+
+
+def get_material_for_user(request: HttpRequest, code: Any) -> RecruitmentMaterial:
+    """A recruitment material of the active organization."""
+    from leads.models import RecruitmentMaterial
+
+    membership = active_membership(request)
+    return _by_code(
+        RecruitmentMaterial.objects.filter(organization_id=membership.organization_id), code
+    )
+
+
+def get_api_key_for_user(request: HttpRequest, code: Any) -> ApiKey:
+    """An intake API key of the active organization."""
+    from leads.models import ApiKey
+
+    membership = active_membership(request)
+    return _by_code(ApiKey.objects.filter(organization_id=membership.organization_id), code)
 
 
 def sponsor_study_sites(user: AbstractBaseUser) -> QuerySet[StudySite]:

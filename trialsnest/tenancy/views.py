@@ -10,13 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from guardian.shortcuts import get_users_with_perms
 
-from leads.api_keys import ApiKeyForm, api_key_create, api_key_revoke, get_api_key_for_user
+from leads.api_keys import ApiKeyForm, api_key_create, api_key_revoke
 from leads.models import ApiKey, RecruitmentMaterial
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import audit_record, changed_fields
@@ -35,6 +35,8 @@ from trialsnest.tenancy.forms import (
 )
 from trialsnest.tenancy.gatekeepers import (
     active_membership,
+    get_api_key_for_user,
+    get_material_for_user,
     get_membership_for_user,
     get_site_for_user,
     get_study_site_for_user,
@@ -418,13 +420,6 @@ def settings_study_import(request: HttpRequest) -> HttpResponse:
 # Recruitment materials (site leads and org admins) ----------------------------------------------
 
 
-def _material_for_user(request: HttpRequest, code: str) -> RecruitmentMaterial:
-    """A material of the active organization; another organization's is a 404."""
-    membership = active_membership(request)
-    queryset = RecruitmentMaterial.objects.filter(organization_id=membership.organization_id)
-    return get_object_or_404(queryset, code=code)
-
-
 def _material_save(form: MaterialForm, request: HttpRequest) -> RecruitmentMaterial:
     """Record a material version, audited in the same transaction."""
     created = form.instance.pk is None
@@ -470,7 +465,7 @@ def materials(request: HttpRequest) -> HttpResponse:
 @member_required(Role.SITE_LEAD, Role.ORG_ADMIN)
 @require_http_methods(["GET", "POST"])
 def material_edit(request: HttpRequest, code: str) -> HttpResponse:
-    material = _material_for_user(request, code)
+    material = get_material_for_user(request, code)
     membership = active_membership(request)
     form = MaterialForm(request.POST or None, instance=material, membership=membership)
     if request.method == "POST" and form.is_valid():
