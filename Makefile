@@ -5,31 +5,36 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# mypy and ruff load the settings without touching a database or a secret.
-LINT_ENV := DEBUG=true DATABASE_URL=postgres://lint@localhost/lint
+# mypy loads the settings; with DEBUG they need no secret (and no database: importing them
+# connects to nothing).
+LINT_ENV := DEBUG=true
 
-.PHONY: help demo test lint typecheck pytest browser bench clean
+.PHONY: help demo test lint typecheck pytest browser bench lock clean
 
 BENCH_LEADS ?= 1000000
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: pyproject.toml
+# The versions CI tested: requirements/dev.txt (with hashes), made from pyproject.toml's ranges
+# by `make lock`; the production image installs requirements/base.txt.
+$(BIN)/.installed: requirements/dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "TrialsNest needs Python 3.12 or newer (found " + sys.version.split()[0] + ")")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 demo: $(BIN)/.installed ## Run the app on http://127.0.0.1:8000/ with a worker and beat (embedded PostgreSQL without DATABASE_URL)
-	$(BIN)/python -m trialsnest.demo
+	$(BIN)/python -m trialsnest.ops.demo
 
 test: $(BIN)/.installed browser lint typecheck pytest ## Lint, type-check and run the whole test suite
 
-lint: $(BIN)/.installed ## ruff: lint and format check
+lint: $(BIN)/.installed ## ruff (lint and format check) and the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(BIN)/.installed ## mypy (strict for our code)
 	$(LINT_ENV) $(BIN)/mypy .
@@ -40,11 +45,17 @@ pytest: $(BIN)/.installed ## The test suite only (against DATABASE_URL, else the
 bench: $(BIN)/.installed ## Fresh database of BENCH_LEADS leads (default 1,000,000), every scenario, results appended to benchmarks/results.jsonl
 	$(BIN)/python -m trialsnest.bench.run --leads $(BENCH_LEADS)
 
+lock: $(BIN)/.installed ## Pin the versions of pyproject.toml's ranges into requirements/*.txt
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.12 --generate-hashes \
+	  --quiet -o requirements/base.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra embedded --universal \
+	  --python-version 3.12 --generate-hashes --quiet -o requirements/dev.txt
+
 browser: ## Make sure Debian's chromium is there for the browser tests
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 clean: ## Remove the virtualenv and the embedded data (.data/)
-	-$(BIN)/python -c 'from trialsnest.embedded import embedded_stop; embedded_stop()' 2>/dev/null
+	-$(BIN)/python -c 'from trialsnest.lib.embedded import embedded_stop; embedded_stop()' 2>/dev/null
 	rm -rf $(VENV) .data

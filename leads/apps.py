@@ -5,3 +5,6 @@ from django.apps import AppConfig
 
 class LeadsConfig(AppConfig):
     name = "leads"
+
+    def ready(self) -> None:
+        from leads import receivers  # noqa: F401  (connects the receivers)

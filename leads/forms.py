@@ -1,3 +1,6 @@
+"""The staff forms of the leads app: actions on a lead, the queue, policies, imports and the
+intake settings (API keys, recruitment materials)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,6 +11,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 
+from leads.intake.csv.reader import FIELDS as CSV_FIELDS
 from leads.models import (
     TRANSITIONS,
     ActionKind,
@@ -18,19 +22,17 @@ from leads.models import (
     Lead,
     Outcome,
     Policy,
+    RecruitmentMaterial,
+    Source,
     Status,
 )
+from leads.services.leads import check_due_time
+from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership
+from trialsnest.tenancy.selectors import members_who_see, visible_study_sites
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 MAX_HOURS = 24 * 365  # no cadence step, wait or target is longer than a year
-
-
-def check_reasonable_time(moment: datetime) -> None:
-    """Due times and snoozes stay within five years of now (a typo like year 9999 is refused)."""
-    from leads.services import check_due_time
-
-    check_due_time(moment)
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -47,7 +49,7 @@ class LocalDateTimeField(forms.DateTimeField):
         with timezone.override(self.tz):
             moment = super().to_python(value)
         if moment is not None:
-            check_reasonable_time(moment)
+            check_due_time(moment)
         return moment
 
     def prepare_value(self, value: Any) -> Any:
@@ -124,10 +126,8 @@ class AssignForm(LeadForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from leads.services import eligible_owners
-
         field: Any = self.fields["owner"]
-        field.queryset = eligible_owners(self.lead.study_site).select_related("user")
+        field.queryset = members_who_see(self.lead.study_site).select_related("user")
         field.label_from_instance = lambda m: f"{m.user} ({m.get_role_display()})"
 
 
@@ -234,3 +234,107 @@ class PolicyForm(forms.ModelForm[Policy]):
         if hours[-1] > MAX_HOURS:
             raise forms.ValidationError(f"Keep every attempt within {MAX_HOURS} hours (a year).")
         return hours
+
+
+# CSV imports --------------------------------------------------------------------------------------
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8, comma or semicolon separated.")
+    study_site: forms.ModelChoiceField[StudySite] = forms.ModelChoiceField(
+        queryset=StudySite.objects.none(), label="Study at site"
+    )
+    source = forms.ChoiceField(choices=Source.choices, initial=Source.VENDOR_LIST)
+    campaign = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["study_site"]
+        field.queryset = visible_study_sites(membership).select_related("site", "study")
+
+
+class MappingForm(forms.Form):
+    consent = forms.MultipleChoiceField(
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="The list's consent covers",
+    )
+
+    def __init__(self, *args: Any, header: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "— not in this file —")] + [
+            (str(i), name or f"column {i + 1}") for i, name in enumerate(header)
+        ]
+        for name, (label, _) in CSV_FIELDS.items():
+            self.fields[name] = forms.ChoiceField(choices=choices, required=False, label=label)
+        self.order_fields([*CSV_FIELDS, "consent"])
+
+    def columns(self) -> dict[str, int]:
+        return {
+            name: int(value)
+            for name in CSV_FIELDS
+            if (value := self.cleaned_data.get(name)) not in (None, "")
+        }
+
+
+# Intake settings ----------------------------------------------------------------------------------
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="For you: who uses it and for what, e.g. “Acme referrals”."
+    )
+    source = forms.ChoiceField(choices=Source.choices, initial=Source.REFERRAL_PARTNER)
+    referral_partner = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Required when the source is a referral partner. The key sees only the "
+        "leads it sent.",
+    )
+
+
+class MaterialForm(forms.ModelForm[RecruitmentMaterial]):
+    class Meta:
+        model = RecruitmentMaterial
+        fields = ["material_code", "title", "study_site", "approved_on", "expires_on"]
+        labels = {
+            "study_site": "Study at a site",
+            "approved_on": "IRB approved on",
+            "expires_on": "Approval expires on",
+        }
+        help_texts = {
+            "material_code": "Printed on the material and used in its links "
+            "(/studies/…?material=FLYER-V3). Letters, digits and hyphens.",
+            "study_site": "Leave empty for a material of the whole organization.",
+            "expires_on": "Leads that arrive through the material after this date are accepted "
+            "and flagged for you.",
+        }
+        widgets = {
+            "approved_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "expires_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization_id = membership.organization_id
+        self.instance.organization_id = membership.organization_id
+        field: Any = self.fields["study_site"]
+        field.queryset = visible_study_sites(membership).select_related("site", "study")
+        field.empty_label = "All studies of the organization"
+
+    def clean_material_code(self) -> str:
+        code = str(self.cleaned_data["material_code"]).strip()
+        clash = RecruitmentMaterial.objects.filter(
+            organization_id=self.organization_id, material_code__iexact=code
+        )
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another material of your organization has this code.")
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        approved, expires = data.get("approved_on"), data.get("expires_on")
+        if approved and expires and expires < approved:
+            self.add_error("expires_on", "The approval cannot expire before it was given.")
+        return data

@@ -27,14 +27,20 @@ class Channel(models.TextChoices):
 class Person(models.Model):
     """One human, per organization. Deduplicated on phone/e-mail (intake issue)."""
 
-    PHI_FIELDS: ClassVar[tuple[str, ...]] = (
+    # Who the person is and how to reach them: what every door (web form, API, CSV) may set and
+    # a merge chooses between. PHI_FIELDS are the ones the audit trail names but never copies.
+    CONTACT_FIELDS: ClassVar[tuple[str, ...]] = (
         "first_name",
         "last_name",
         "phone",
         "email",
         "date_of_birth",
         "postal_code",
+        "preferred_channel",
+        "preferred_time",
+        "preferred_language",
     )
+    PHI_FIELDS: ClassVar[tuple[str, ...]] = CONTACT_FIELDS[:6]
 
     # The database can make codes too (gen_random_uuid, core PostgreSQL) for set-based imports.
     code = models.UUIDField(
@@ -168,6 +174,32 @@ class ActionKind(models.TextChoices):
     HAND_OFF = "hand_off", "Hand off"
     STALE_REVIEW = "stale_review", "Stale review"
     CLOSE_UNREACHABLE = "close_unreachable", "Close as unreachable"
+
+
+# The next action a status implies when the user does not choose one, the SLA target that
+# applies while a lead is in it (a Policy field), and the milestone time it stamps.
+DEFAULT_ACTION: dict[str, str] = {
+    Status.NEW: ActionKind.FIRST_CONTACT,
+    Status.CONTACTING: ActionKind.FOLLOW_UP,
+    Status.PRESCREENING: ActionKind.CONDUCT_PRESCREEN,
+    Status.NEEDS_REVIEW: ActionKind.REVIEW_PRESCREEN,
+    Status.RECORDS_PENDING: ActionKind.REQUEST_RECORDS,
+    Status.RECORDS_READY: ActionKind.SCHEDULE_VISIT,
+    Status.VISIT_SCHEDULED: ActionKind.CONFIRM_VISIT,
+}
+SLA_FIELD: dict[str, str] = {
+    Status.NEW: "sla_first_response_hours",
+    Status.NEEDS_REVIEW: "sla_prescreen_review_hours",
+    Status.RECORDS_PENDING: "sla_records_request_hours",
+    Status.RECORDS_READY: "sla_scheduling_hours",
+}
+MILESTONE: dict[str, str] = {
+    Status.PRESCREENING: "prescreened_at",
+    Status.RECORDS_READY: "records_ready_at",
+    Status.VISIT_SCHEDULED: "scheduled_at",
+    Status.HANDED_OFF: "handed_off_at",
+    Status.CLOSED: "closed_at",
+}
 
 
 class Source(models.TextChoices):

@@ -1,36 +1,31 @@
-"""Reads for the queue, search and lead page. Every function takes the member whose view it is."""
+"""Reads for the queue, search and lead page. Every function takes the member whose view it is.
+
+What a row or a timeline entry says in words is leads/presenters.py's job.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 
 from leads.models import (
     OPEN_STATUSES,
-    ActionKind,
-    Activity,
-    ActivityKind,
     Blocker,
-    Channel,
-    CloseReason,
-    Direction,
     Lead,
-    Outcome,
     Person,
     SavedView,
     Source,
     Status,
 )
-from leads.services import normalize_phone
+from trialsnest.lib.phones import normalize_phone
 from trialsnest.tenancy.models import Membership
+from trialsnest.tenancy.selectors import visible_study_site_ids
 
 PAGE_SIZE = 50
 
@@ -65,7 +60,7 @@ def tab_q(tab: str, now: datetime) -> Q:
 def visible_leads(membership: Membership) -> QuerySet[Lead]:
     """The leads this member may see: their organization's, within their restrictions."""
     leads = Lead.objects.filter(organization_id=membership.organization_id)
-    ids = membership.visible_study_site_ids()
+    ids = visible_study_site_ids(membership)
     return leads if ids is None else leads.filter(study_site_id__in=ids)
 
 
@@ -90,9 +85,9 @@ class QueueFilters:
             setattr(filters, name, str(data.get(name, "")).strip())
         for name in ("site", "study"):
             value = getattr(filters, name)
-            if value and not _is_uuid(value):
+            if value and not is_uuid(value):
                 filters.errors[name] = f"Unknown {name}."
-        if filters.owner and filters.owner != "me" and not _is_uuid(filters.owner):
+        if filters.owner and filters.owner != "me" and not is_uuid(filters.owner):
             filters.errors["owner"] = "Unknown owner."
         choices = {"source": Source.values, "status": OPEN_STATUSES, "blocker": Blocker.values}
         for name, allowed in choices.items():
@@ -131,7 +126,7 @@ class QueueFilters:
         return any(getattr(self, n) for n in self.NAMES)
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:
@@ -242,80 +237,12 @@ def saved_views(membership: Membership) -> QuerySet[SavedView]:
     )
 
 
-# Why a row is in the queue ------------------------------------------------------------------
-
-
-def span(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return f"{max(minutes, 1)} min"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours} h"
-    days = hours // 24
-    return f"{days} days"
-
-
-def reason(lead: Lead, now: datetime) -> str:
-    """The row's reason to be in the queue, in words, as of `now`."""
-    if not lead.is_open:
-        return Status(lead.status).label
-    if lead.blocker == Blocker.STUDY_PAUSED:
-        return "study paused: on hold until recruiting resumes"
-    if lead.stale_at and lead.stale_at <= now:
-        return f"no movement for {span(now - lead.last_movement_at)}"
-    due = lead.next_action_due_at
-    label = ActionKind(lead.next_action).label.lower() if lead.next_action else "next action"
-    if due is None:
-        return label
-    if due <= now - timedelta(hours=1):
-        return f"{label} overdue {span(now - due)}"
-    if due <= now:
-        return f"{label} due now"
-    return f"{label} due in {span(due - now)}"
-
-
-def past_sla(lead: Lead, now: datetime) -> bool:
-    return lead.is_open and lead.sla_due_at is not None and lead.sla_due_at < now
-
-
-def timeline_entry(activity: Activity, tz: str) -> dict[str, str]:
-    """One timeline line as plain strings (fifty of them render quickly)."""
-    data = activity.data
-    if activity.kind == ActivityKind.CONTACT_ATTEMPT:
-        direction = _label(Direction, activity.direction).lower()
-        outcome = _label(Outcome, activity.outcome)
-        detail = f"{_label(Channel, activity.channel)}, {direction}: {outcome}"
-    elif activity.kind == ActivityKind.STATUS_CHANGE:
-        detail = f"{_label(Status, data.get('from', ''))} → {_label(Status, data.get('to', ''))}"
-        if data.get("close_reason"):
-            detail += f" ({_label(CloseReason, data['close_reason'])})"
-    elif activity.kind == ActivityKind.NEXT_ACTION:
-        detail = _label(ActionKind, data.get("kind", ""))
-    elif activity.kind == ActivityKind.BLOCKER:
-        detail = _label(Blocker, data.get("blocker", "")) or "cleared"
-    else:
-        detail = ""
-    actor = activity.actor
-    return {
-        "kind": activity.kind,
-        "label": _label(ActivityKind, activity.kind),
-        "at": site_time(activity.at, tz),
-        "iso": activity.at.isoformat(),
-        "detail": detail,
-        "actor": (actor.get_full_name() or actor.email) if actor else "",
-        "text": activity.text,
-    }
-
-
 def lead_page_data(lead: Lead, membership: Membership, activity_limit: int = 100) -> dict[str, Any]:
-    tz = lead.study_site.site.timezone
-    activities = [
-        timeline_entry(activity, tz)
-        for activity in lead.activities.select_related("actor").order_by("-at", "-id")[
-            :activity_limit
-        ]
-    ]
+    """The lead page's lists: the latest timeline entries, and the person's other leads that
+    this member may see."""
+    activities = list(
+        lead.activities.select_related("actor").order_by("-at", "-id")[:activity_limit]
+    )
     others = list(
         visible_leads(membership)
         .filter(person_id=lead.person_id)
@@ -324,39 +251,3 @@ def lead_page_data(lead: Lead, membership: Membership, activity_limit: int = 100
         .order_by("-received_at")[:20]
     )
     return {"activities": activities, "other_leads": others}
-
-
-def site_time(value: datetime | None, tz: str) -> str:
-    """A time as the site's clock shows it: "Tue 01 Dec 14:30 CST"."""
-    if value is None:
-        return "—"
-    return value.astimezone(ZoneInfo(tz)).strftime("%a %d %b %H:%M %Z")
-
-
-def _label(choices: type[models.TextChoices], value: str) -> str:
-    return str(choices(value).label) if value else ""
-
-
-def queue_row(lead: Lead, now: datetime, prefix: str) -> dict[str, Any]:
-    """Everything a queue row prints, as plain strings: cheap to render fifty at a time."""
-    site = lead.study_site.site
-    title = lead.study_site.study.brief_title
-    owner = lead.owner.user if lead.owner else None
-    return {
-        "code": str(lead.code),
-        "url": f"{prefix}{lead.code}/",
-        "name": lead.person.full_name,
-        "study": title if len(title) <= 42 else f"{title[:41]}…",
-        "site": site.name,
-        "source": _label(Source, lead.source),
-        "status": _label(Status, lead.status),
-        "blocker": _label(Blocker, lead.blocker),
-        "owner": (owner.get_full_name() or owner.email) if owner else "—",
-        "moved": f"{span(now - lead.last_movement_at)} ago",
-        "next_action": _label(ActionKind, lead.next_action) or "—",
-        "due": site_time(lead.next_action_due_at, site.timezone),
-        "reason": reason(lead, now),
-        "past_sla": past_sla(lead, now),
-        # Something intake accepted but a site lead should look at (e.g. an expired material).
-        "flag": lead.flag,
-    }

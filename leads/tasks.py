@@ -1,4 +1,7 @@
-"""Lead tasks. Each takes ids, calls a service and is safe to run twice (DESIGN.md)."""
+"""Every leads task: a thin adapter that takes ids and calls one service (DESIGN.md).
+
+Each is safe to run twice; services enqueue them by name (trialsnest.lib.enqueue).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from leads.intake.csv.services import csv_import_run
+from leads.intake.submissions import submission_process
 from leads.models import Submission
-from leads.public import submission_process
 
 # Past this age a submission that still fails needs a person, not another retry.
 RETRY_FOR = timedelta(days=7)
@@ -17,32 +21,28 @@ RETRY_BATCH = 500
 
 @shared_task
 def process_submission(submission_id: int) -> bool:
-    """Intake of one web form submission; True once it is a lead (now or before)."""
-    return submission_process(submission_id=submission_id) is not None
-
-
-@shared_task
-def process_api_submission(submission_id: int) -> bool:
-    """Another try for an API submission that was kept unprocessed."""
-    from leads.api import submission_retry
-
-    return submission_retry(submission_id) is not None
+    """Intake of one kept submission (any door); True once it is a lead (now or before)."""
+    processed = submission_process(submission_id=submission_id)
+    return processed is not None and processed.submission.processed_at is not None
 
 
 @shared_task
 def retry_submissions() -> int:
-    """Beat, every 5 minutes: another try for each submission (web form or API) not yet a
-    lead. Web form ones are queued as they arrive, so this catches any whose processing failed."""
+    """Beat, every 5 minutes: another try for each submission not yet a lead. Web form ones
+    are queued as they arrive, so this catches any whose processing (or queueing) failed."""
     pending = list(
         Submission.objects.filter(
             processed_at__isnull=True, received_at__gte=timezone.now() - RETRY_FOR
         )
         .order_by("received_at")
-        .values_list("id", "channel")[:RETRY_BATCH]
+        .values_list("id", flat=True)[:RETRY_BATCH]
     )
-    for submission_id, channel in pending:
-        if channel == Submission.Channel.API:
-            process_api_submission.delay(submission_id)
-        else:
-            process_submission.delay(submission_id)
+    for submission_id in pending:
+        process_submission.delay(submission_id)
     return len(pending)
+
+
+@shared_task
+def import_csv(import_id: int) -> str:
+    """Run a queued CSV import (see csv_import_run)."""
+    return csv_import_run(import_id=import_id)

@@ -3,26 +3,29 @@ from __future__ import annotations
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
-from leads import imports, people, views
+from leads.actions import ACTIONS
+from leads.views import imports, lead, people, queue, settings, team
 
 
 class ActionConverter(StringConverter):
-    regex = "|".join(views.ACTIONS)
+    regex = "|".join(ACTIONS)
 
 
 register_converter(ActionConverter, "lead_action")
 
 urlpatterns = [
-    path("queue/", views.queue, name="queue"),
-    path("queue/search/", views.queue_search, name="queue_search"),
-    path("queue/bulk/", views.queue_bulk, name="queue_bulk"),
-    path("queue/views/", views.saved_view_create, name="saved_view_create"),
-    path("queue/views/<uuid:code>/delete/", views.saved_view_delete, name="saved_view_delete"),
-    path("leads/<uuid:code>/", views.lead_detail, name="lead_detail"),
-    path("leads/<uuid:code>/<lead_action:action>/", views.lead_action, name="lead_action"),
-    path("team/", views.team, name="team"),
-    path("team/<uuid:code>/reassign/", views.team_reassign, name="team_reassign"),
-    path("study-sites/<uuid:code>/policy/", views.policy_edit, name="policy_edit"),
+    path("queue/", queue.queue, name="queue"),
+    path("queue/search/", queue.queue_search, name="queue_search"),
+    path("queue/bulk/", queue.queue_bulk, name="queue_bulk"),
+    path("queue/views/", queue.saved_view_create, name="saved_view_create"),
+    path("queue/views/<uuid:code>/delete/", queue.saved_view_delete, name="saved_view_delete"),
+    path("leads/<uuid:code>/", lead.lead_detail, name="lead_detail"),
+    path("leads/<uuid:code>/<lead_action:action>/", lead.lead_action, name="lead_action"),
+    path("team/", team.team, name="team"),
+    path("team/<uuid:code>/reassign/", team.team_reassign, name="team_reassign"),
+    path("team/materials/", settings.materials, name="materials"),
+    path("team/materials/<uuid:code>/", settings.material_edit, name="material_edit"),
+    path("study-sites/<uuid:code>/policy/", team.policy_edit, name="policy_edit"),
     path("people/duplicates/", people.duplicate_list, name="duplicate_list"),
     path("people/<uuid:code>/merge/<uuid:other>/", people.person_merge, name="person_merge"),
     path(
@@ -37,4 +40,11 @@ urlpatterns = [
     path("imports/<uuid:code>/progress/", imports.import_progress, name="import_progress"),
     path("imports/<uuid:code>/rejected.csv", imports.import_rejected, name="import_rejected"),
     path("imports/<uuid:code>/original.csv", imports.import_original, name="import_original"),
+    path("settings/api-keys/", settings.settings_api_keys, name="settings_api_keys"),
+    path("settings/api-keys/new/", settings.settings_api_key_new, name="settings_api_key_new"),
+    path(
+        "settings/api-keys/<uuid:code>/revoke/",
+        settings.settings_api_key_revoke,
+        name="settings_api_key_revoke",
+    ),
 ]

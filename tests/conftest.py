@@ -52,7 +52,7 @@ def _fast_passwords(settings):
 @pytest.fixture(autouse=True)
 def _fresh_public_catalog():
     # Each process keeps the public catalog for a few seconds; every test starts without it.
-    from leads.public import forget_catalog
+    from leads.public.catalog import forget_catalog
 
     forget_catalog()
 

@@ -7,8 +7,9 @@ from typing import Any, cast
 import factory
 
 from leads.models import Lead, Person, Source
-from leads.services import Actor, lead_create, person_create
+from leads.services import lead_create, person_create
 from trialsnest.accounts.models import User
+from trialsnest.audit.services import Actor
 from trialsnest.studies.models import Sponsor, Study, StudySite
 from trialsnest.tenancy.models import Membership, Organization, Role, Site, SponsorMembership
 

@@ -6,6 +6,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret-" + "x" * 40)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("EMAIL_URL", "console://")  # the test runner swaps in its own outbox
+os.environ.setdefault("BENCHMARKS", "true")  # the bench smoke test runs every scenario
 
 from trialsnest.settings import *  # noqa: F403
 

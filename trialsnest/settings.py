@@ -42,7 +42,9 @@ try:
     CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", [])
     _DATABASE_URL = env.str("DATABASE_URL", "")
     REDIS_URL = env.str("REDIS_URL", "")
-    _EMAIL = env.dj_email_url("EMAIL_URL", "console://")
+    # Without DEBUG there is no default: the console backend would print password-reset and
+    # invitation links into the web log.
+    _EMAIL = env.dj_email_url("EMAIL_URL", "console://" if DEBUG else None)
     DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "TrialsNest <noreply@localhost>")
     _SECURE_COOKIES = env.bool("SECURE_COOKIES", not DEBUG)
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -57,7 +59,15 @@ try:
     # Public interest form submissions per client IP, e.g. "10/hour" or "3/minute".
     INTEREST_RATE_LIMIT = env.str("INTEREST_RATE_LIMIT", "10/hour", validate=_rate_limit)
     API_RATE_LIMIT = env.str("API_RATE_LIMIT", "120/minute", validate=_rate_limit)
+    # The benchmark harness (generate_data fills the database with made-up people): off
+    # unless asked for, so a production deployment does not even have the commands.
+    _BENCHMARKS = env.bool("BENCHMARKS", False)
 except EnvError as exc:
+    if "EMAIL_URL" in str(exc) and not env.str("EMAIL_URL", ""):
+        raise ImproperlyConfigured(
+            "EMAIL_URL must be set when DEBUG is false: smtp://user:password@host:587/?tls=True "
+            "for your mail server (console:// prints every message, with its links, to the log)."
+        ) from exc
     raise ImproperlyConfigured(f"Bad environment variable: {exc}") from exc
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
@@ -80,13 +90,15 @@ INSTALLED_APPS = [
     "trialsnest.tenancy",
     "trialsnest.studies",
     "trialsnest.audit",
-    "trialsnest.bench",
+    "trialsnest.ops",
     "leads",
     "prescreen",
     "records",
     "scheduling",
     "reporting",
 ]
+if _BENCHMARKS:
+    INSTALLED_APPS.append("trialsnest.bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -131,16 +143,21 @@ TEMPLATES = [
 
 
 def _database() -> dict[str, object]:
-    url = _DATABASE_URL
-    if not url:
-        # The embedded default (DESIGN.md): no DATABASE_URL means our own PostgreSQL.
-        from trialsnest.embedded import embedded_database_url
+    if not _DATABASE_URL:
+        # The embedded default (DESIGN.md): our own PostgreSQL, which its backend starts when
+        # the first connection needs it (trialsnest/lib/embedded).
+        from trialsnest.lib.embedded import DATABASE_NAME
 
-        url = embedded_database_url()
+        return {
+            "ENGINE": "trialsnest.lib.embedded",
+            "NAME": DATABASE_NAME,
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    import dj_database_url
+
     try:
-        import dj_database_url
-
-        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+        config: dict[str, object] = dict(dj_database_url.parse(_DATABASE_URL, conn_max_age=60))
     except ValueError as exc:
         raise ImproperlyConfigured(f"Bad environment variable DATABASE_URL: {exc}") from exc
     if config.get("ENGINE") != "django.db.backends.postgresql":
@@ -284,9 +301,8 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
+    # Folders made when the Celery app is finalized (trialsnest/celery.py), not on import.
     _broker = Path(env.str("BROKER_DIR", str(DATA_DIR / "broker")))
-    for _folder in ("queue", "processed", "results", "control"):
-        (_broker / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker / "queue"),
@@ -304,7 +320,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 60 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "heartbeat": {"task": "trialsnest.tasks.heartbeat", "schedule": 60.0},
+    "heartbeat": {"task": "trialsnest.ops.tasks.heartbeat", "schedule": 60.0},
     # Web form submissions whose intake failed are retried until they become leads.
     "retry-submissions": {"task": "leads.tasks.retry_submissions", "schedule": 300.0},
 }

@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 
-from leads.api import api, api_docs_asset
-from trialsnest.accounts.views import accept_invitation, healthz
+from leads.api.app import api
+from leads.api.docs import api_docs_asset
+from trialsnest.accounts.views import accept_invitation
+from trialsnest.ops.views import healthz
 
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
@@ -17,8 +19,9 @@ urlpatterns = [
     path("api/docs/assets/<str:name>", api_docs_asset, name="api_docs_asset"),
     path("api/", api.urls),
     path("", include("trialsnest.tenancy.urls")),
+    path("", include("trialsnest.studies.urls")),
     path("", include("leads.urls")),
     path("", include("reporting.urls")),
 ]
 # The public pages in every language: English without a prefix, Spanish under /es/.
-urlpatterns += i18n_patterns(path("", include("leads.public_urls")), prefix_default_language=False)
+urlpatterns += i18n_patterns(path("", include("leads.public.urls")), prefix_default_language=False)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django import template
 
-from leads.selectors import site_time
+from leads.presenters import site_time
 
 register = template.Library()
 

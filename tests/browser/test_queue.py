@@ -7,13 +7,14 @@ import pytest
 from leads import services
 from leads.models import Activity, Lead, Outcome
 from tests.browser.test_shell import sign_in
+from trialsnest.audit.services import Actor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def leads(world):
-    actor = services.Actor(user=None)
+    actor = Actor(user=None)
     made = []
     for first in ("Ada", "Grace", "Alan"):
         person = services.person_create(

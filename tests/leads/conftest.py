@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.test import Client
 
 from leads.models import Lead
-from leads.services import Actor
 from tests.conftest import World
 from tests.factories import new_lead
+from tests.leads.visitors import new_visitor
+from trialsnest.audit.services import Actor
 
 # A Wednesday, 10:00 in Chicago (the time zone of every test site): inside business hours.
 WEDNESDAY_10AM = datetime(2025, 6, 4, 15, 0, tzinfo=UTC)
@@ -27,3 +29,9 @@ def lead(world: World) -> Lead:
 
 def fresh(lead: Lead) -> Lead:
     return Lead.objects.select_related("person", "study_site__site", "owner").get(pk=lead.pk)
+
+
+@pytest.fixture
+def visitor() -> Client:
+    """An anonymous visitor of the public pages, with an address of its own."""
+    return new_visitor()

@@ -13,7 +13,6 @@ from django.db import connection
 
 from leads.models import ActivityKind, Channel, Lead, Outcome, Source, Status
 from leads.services import (
-    Actor,
     LeadConflict,
     lead_add_note,
     lead_change_status,
@@ -29,6 +28,7 @@ from tests.factories import (
     StudySiteFactory,
     new_lead,
 )
+from trialsnest.audit.services import Actor
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Role
 

@@ -35,10 +35,11 @@ from leads.models import (
     Outcome,
     Status,
 )
-from leads.services import Actor, LeadConflict, OptOutWarning
+from leads.services import LeadConflict, OptOutWarning
 from tests.conftest import World
 from tests.factories import MembershipFactory, new_lead
 from tests.leads.conftest import WEDNESDAY_10AM
+from trialsnest.audit.services import Actor
 from trialsnest.studies.models import RecruitmentStatus, StudySite
 from trialsnest.tenancy.models import Membership, Role
 from trialsnest.tenancy.services import study_site_update
@@ -172,7 +173,7 @@ class Scenario:
             study_site_update(
                 study_site=self.study_site,
                 recruitment_status=action["status"],
-                actor=self.admin_user,
+                actor=Actor(user=self.admin_user),
             )
             return
         if do == "reassign_all":

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from leads import views
+from leads.actions import ACTIONS as REGISTRY
 from leads.models import Blocker, Channel, CloseReason, Lead, SavedView, Status
 from leads.services import (
     lead_add_note,
@@ -27,7 +27,7 @@ from tests.conftest import World, signed_in
 from tests.factories import PersonFactory, new_lead
 from tests.leads.conftest import actor_of, fresh
 
-ACTIONS = sorted(views.ACTIONS)
+ACTIONS = sorted(REGISTRY)
 ROW = re.compile(r'<tbody id="lead-([0-9a-f-]{36})"')
 COUNT = re.compile(r'>([^<>]+?) <span class="count">(\d+)</span>')
 

@@ -35,6 +35,7 @@ from leads.services import (
 from tests.conftest import World, signed_in
 from tests.factories import MembershipFactory, PersonFactory, new_lead
 from tests.leads.conftest import WEDNESDAY_10AM, actor_of, fresh
+from trialsnest.audit.services import Actor
 from trialsnest.studies.models import RecruitmentStatus
 from trialsnest.tenancy.models import Role
 from trialsnest.tenancy.services import study_site_update
@@ -118,7 +119,7 @@ def board(world: World) -> dict[str, Lead]:
         study_site_update(
             study_site=world.study_site_a2,
             recruitment_status=RecruitmentStatus.PAUSED,
-            actor=world.admin.user,
+            actor=Actor(user=world.admin.user),
         )
         leads["closed"] = lead_change_status(
             lead=new_lead(study_site=ss),
@@ -234,7 +235,7 @@ def test_a_lead_leaves_due_now_when_its_study_is_paused_and_returns_on_resume(wo
     study_site_update(
         study_site=world.study_site_a,
         recruitment_status=RecruitmentStatus.PAUSED,
-        actor=world.admin.user,
+        actor=Actor(user=world.admin.user),
     )
     paused = queue(client)
 
@@ -245,7 +246,7 @@ def test_a_lead_leaves_due_now_when_its_study_is_paused_and_returns_on_resume(wo
     study_site_update(
         study_site=world.study_site_a,
         recruitment_status=RecruitmentStatus.RECRUITING,
-        actor=world.admin.user,
+        actor=Actor(user=world.admin.user),
     )
     assert rows(queue(client)) == [str(lead.code)]
 

@@ -25,7 +25,6 @@ from leads.models import (
     Status,
 )
 from leads.services import (
-    Actor,
     LeadConflict,
     OptOutWarning,
     choose_owner,
@@ -44,6 +43,7 @@ from tests.conftest import World
 from tests.factories import MembershipFactory, PersonFactory, StudySiteFactory, new_lead
 from tests.leads.conftest import WEDNESDAY_10AM, actor_of, fresh
 from trialsnest.audit.models import AuditEvent
+from trialsnest.audit.services import Actor
 from trialsnest.studies.models import RecruitmentStatus
 from trialsnest.tenancy.models import Membership, Role
 from trialsnest.tenancy.services import study_site_update
@@ -782,7 +782,7 @@ def test_reassigning_all_open_leads_to_one_person(world: World):
 
 def _hold(world: World, status: str) -> None:
     study_site_update(
-        study_site=world.study_site_a, recruitment_status=status, actor=world.admin.user
+        study_site=world.study_site_a, recruitment_status=status, actor=Actor(user=world.admin.user)
     )
 
 
@@ -906,7 +906,9 @@ def test_the_study_paused_hold_cannot_be_set_or_lifted_by_hand(world: World, lea
         lead_set_blocker(lead=lead, blocker=Blocker.STUDY_PAUSED, actor=actor)
 
     study_site_update(
-        study_site=world.study_site_a, actor=world.site_lead.user, recruitment_status="paused"
+        study_site=world.study_site_a,
+        actor=Actor(user=world.site_lead.user),
+        recruitment_status="paused",
     )
     with pytest.raises(ValidationError, match="stay on hold until recruiting resumes"):
         lead_set_blocker(lead=lead, blocker="", actor=actor)

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from tests.ops.helpers import BASE_DIR, PYTHON, env
 from trialsnest.celery import app
-from trialsnest.tasks import ping
+from trialsnest.ops.tasks import ping
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float) -> int:
 def test_make_demo_starts_everything_and_ctrl_c_stops_it():
     port = free_port()
     demo = subprocess.Popen(
-        [PYTHON, "-m", "trialsnest.demo"],
+        [PYTHON, "-m", "trialsnest.ops.demo"],
         cwd=BASE_DIR,
         env=env(**EMBEDDED, DEMO_PORT=str(port)),
         start_new_session=True,
@@ -46,7 +46,8 @@ def test_make_demo_starts_everything_and_ctrl_c_stops_it():
             [
                 PYTHON,
                 "-c",
-                f"from trialsnest.tasks import ping; print(ping.delay('{token}').get(timeout=60))",
+                "from trialsnest.ops.tasks import ping; "
+                f"print(ping.delay('{token}').get(timeout=60))",
             ],
             cwd=BASE_DIR,
             env=env(**{**EMBEDDED, "DEBUG": "true"}),

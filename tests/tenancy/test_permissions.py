@@ -20,12 +20,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from leads.api_keys import api_key_create
+from leads.actions import ACTIONS
+from leads.intake.api_keys import api_key_create
 from leads.models import RecruitmentMaterial
-from leads.services import Actor, saved_view_create
-from leads.views import ACTIONS
+from leads.services import saved_view_create
 from tests.conftest import World, signed_in
 from tests.factories import LeadFactory
+from trialsnest.audit.services import Actor
 
 PERSONAS = ("anonymous", "coordinator", "site_lead", "admin", "outsider", "sponsor")
 
@@ -82,7 +83,7 @@ def _org_a_api_key(world: World) -> dict[str, Any]:
         name="Acme",
         source="referral_partner",
         referral_partner="Acme",
-        actor=world.admin.user,
+        actor=Actor(world.admin.user),
     )
     return {"code": api_key.code}
 
@@ -108,7 +109,7 @@ def _reset_token(world: World) -> dict[str, Any]:
 
 
 def _org_a_csv_import(world: World) -> dict[str, Any]:
-    from leads.csv_import import csv_import_upload
+    from leads.intake.csv.services import csv_import_upload
 
     imp = csv_import_upload(
         data=b"name,phone\nAnn Lee,(303) 555-0100\n",

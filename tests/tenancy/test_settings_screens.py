@@ -19,6 +19,7 @@ from tests.factories import (
 )
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership, Role, Site
+from trialsnest.tenancy.selectors import visible_study_sites
 
 
 @pytest.fixture
@@ -213,7 +214,7 @@ def test_it_changes_a_members_role_and_restrictions(world: World, admin: Client)
     assert world.coordinator.role == Role.SITE_LEAD
     assert list(world.coordinator.restricted_sites.all()) == [world.site_a2]
     assert list(world.coordinator.restricted_study_sites.all()) == []
-    assert list(world.coordinator.visible_study_sites()) == [world.study_site_a2]
+    assert list(visible_study_sites(world.coordinator)) == [world.study_site_a2]
 
 
 def test_the_edit_form_starts_from_the_current_role_and_restrictions(world: World, admin: Client):

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import PasswordResetConfirmView
-from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import HttpResponse
 from django.urls import reverse_lazy
-from django.views.decorators.http import require_GET
 
 from trialsnest.audit.services import audit_record
 
@@ -30,11 +29,3 @@ class AcceptInvitationView(PasswordResetConfirmView):
 
 
 accept_invitation = AcceptInvitationView.as_view()
-
-
-@require_GET
-def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers and docker compose: answers only when the database does."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, ActionKind, Blocker, Source, Status
-from trialsnest.db import copy_rows
+from trialsnest.lib.db import copy_rows
 
 BENCH_PASSWORD = "bench-password"  # noqa: S105  (synthetic benchmark users only)
 LARGEST_SITE_SHARE = 0.07

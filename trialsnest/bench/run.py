@@ -48,7 +48,7 @@ def main() -> int:
 
     base = os.environ.get("DATABASE_URL", "")
     if not base:
-        from trialsnest.embedded import embedded_database_url
+        from trialsnest.lib.embedded import embedded_database_url
 
         base = embedded_database_url()
     url, name, maintenance = bench_database_url(base)
@@ -64,6 +64,8 @@ def main() -> int:
         SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         LOG_LEVEL="WARNING",
+        BENCHMARKS="true",
+        EMAIL_URL="console://",
     )
 
     def manage(*command: str, capture: bool = False) -> str:

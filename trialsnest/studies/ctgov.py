@@ -161,7 +161,3 @@ def import_records(records: list[StudyRecord]) -> ImportResult:
         )
         (result.created if created else result.updated).append(record.nct_id)
     return result
-
-
-def import_file(path: Path) -> ImportResult:
-    return import_records(read_file(path))

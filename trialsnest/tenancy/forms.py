@@ -3,13 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
 
-from leads.models import RecruitmentMaterial
 from trialsnest.accounts.models import User
-from trialsnest.studies.ctgov import CtgovError, StudyRecord, read_text
 from trialsnest.studies.models import Study, StudySite
-from trialsnest.tenancy.models import Membership, Organization, Role, Site
+from trialsnest.tenancy.models import Organization, Role, Site
 
 WEEKDAYS = [
     (1, "Mon"),
@@ -152,83 +149,3 @@ class StudySiteEditForm(StudySiteFields):
             if sponsor_id is not None
             else User.objects.none()
         )
-
-
-# ClinicalTrials.gov upload and recruitment materials ------------------------------------------
-
-CTGOV_MAX_BYTES = 20 * 1024 * 1024
-
-
-class CtgovUploadForm(forms.Form):
-    """One ClinicalTrials.gov API v2 JSON file; a file the importer refuses is refused whole."""
-
-    file = forms.FileField(
-        label="ClinicalTrials.gov JSON file",
-        help_text="A study (/api/v2/studies/NCT…) or a search page (/api/v2/studies?…) saved as "
-        "JSON, up to 20 MB.",
-    )
-
-    records: list[StudyRecord]
-
-    def clean_file(self) -> UploadedFile[bytes]:
-        upload: UploadedFile[bytes] = self.cleaned_data["file"]
-        name = upload.name or "The file"
-        if (upload.size or 0) > CTGOV_MAX_BYTES:
-            raise forms.ValidationError(f"{name}: larger than 20 MB; save fewer studies per page.")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(f"{name}: not UTF-8 text, so not a JSON file.") from None
-        try:
-            self.records = read_text(text)
-        except CtgovError as exc:
-            raise forms.ValidationError(f"{name}: {' '.join(str(exc).split())}") from None
-        if not self.records:
-            raise forms.ValidationError(f"{name}: the search page holds no studies.")
-        return upload
-
-
-class MaterialForm(forms.ModelForm[RecruitmentMaterial]):
-    class Meta:
-        model = RecruitmentMaterial
-        fields = ["material_code", "title", "study_site", "approved_on", "expires_on"]
-        labels = {
-            "study_site": "Study at a site",
-            "approved_on": "IRB approved on",
-            "expires_on": "Approval expires on",
-        }
-        help_texts = {
-            "material_code": "Printed on the material and used in its links "
-            "(/studies/…?material=FLYER-V3). Letters, digits and hyphens.",
-            "study_site": "Leave empty for a material of the whole organization.",
-            "expires_on": "Leads that arrive through the material after this date are accepted "
-            "and flagged for you.",
-        }
-        widgets = {
-            "approved_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "expires_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        }
-
-    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.organization_id = membership.organization_id
-        self.instance.organization_id = membership.organization_id
-        field: Any = self.fields["study_site"]
-        field.queryset = membership.visible_study_sites().select_related("site", "study")
-        field.empty_label = "All studies of the organization"
-
-    def clean_material_code(self) -> str:
-        code = str(self.cleaned_data["material_code"]).strip()
-        clash = RecruitmentMaterial.objects.filter(
-            organization_id=self.organization_id, material_code__iexact=code
-        )
-        if clash.exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Another material of your organization has this code.")
-        return code
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        approved, expires = data.get("approved_on"), data.get("expires_on")
-        if approved and expires and expires < approved:
-            self.add_error("expires_on", "The approval cannot expire before it was given.")
-        return data

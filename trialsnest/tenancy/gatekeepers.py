@@ -1,4 +1,4 @@
-"""The one way views reach tenant-owned objects.
+"""The one way views reach tenant-owned objects of the core (each app has its own gatekeepers).
 
 Every `get_<thing>_for_user` looks the object up *inside the active organization* of the request,
 so another organization's object is a 404 — never a 403 that would confirm it exists. Role checks
@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from functools import update_wrapper
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -22,14 +22,12 @@ from guardian.shortcuts import get_objects_for_user
 
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership, Role, Site, SponsorMembership
+from trialsnest.tenancy.selectors import visible_study_sites
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from leads.models import ApiKey, CsvImport, Lead, Person, RecruitmentMaterial, SavedView
-
-P = ParamSpec("P")
-View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
+type View[R: HttpRequest, **P] = Callable[Concatenate[R, P], HttpResponseBase]
 
 
 def active_membership(request: HttpRequest) -> Membership:
@@ -39,11 +37,13 @@ def active_membership(request: HttpRequest) -> Membership:
     return membership
 
 
-def member_required(*roles: Role) -> Callable[[View[P]], View[P]]:
+def member_required[R: HttpRequest, **P](
+    *roles: Role,
+) -> Callable[[View[R, P]], View[R, P]]:
     """Require a signed-in member of the active organization, optionally with one of `roles`."""
 
-    def decorator(view: View[P]) -> View[P]:
-        def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+    def decorator(view: View[R, P]) -> View[R, P]:
+        def wrapped(request: R, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership: Membership | None = getattr(request, "membership", None)
@@ -61,8 +61,8 @@ def member_required(*roles: Role) -> Callable[[View[P]], View[P]]:
     return decorator
 
 
-def sponsor_viewer_required[**P](view: View[P]) -> View[P]:
-    def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+def sponsor_viewer_required[R: HttpRequest, **P](view: View[R, P]) -> View[R, P]:
+    def wrapped(request: R, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if getattr(request, "sponsor_membership", None) is None:
@@ -73,7 +73,12 @@ def sponsor_viewer_required[**P](view: View[P]) -> View[P]:
     return wrapped
 
 
-def _by_code[M: Model](queryset: QuerySet[M], code: Any) -> M:
+def by_code[M: Model](queryset: QuerySet[M], code: Any) -> M:
+    """The object of `queryset` with this public code, else a 404 (a malformed code too).
+
+    Every gatekeeper, in the core and in the product's apps, is this over a queryset that is
+    already limited to what the member may see.
+    """
     try:
         parsed = uuid.UUID(str(code))
     except ValueError:
@@ -86,76 +91,19 @@ def _by_code[M: Model](queryset: QuerySet[M], code: Any) -> M:
 
 def get_site_for_user(request: HttpRequest, code: Any) -> Site:
     membership = active_membership(request)
-    return _by_code(Site.objects.filter(organization_id=membership.organization_id), code)
+    return by_code(Site.objects.filter(organization_id=membership.organization_id), code)
 
 
 def get_study_site_for_user(request: HttpRequest, code: Any) -> StudySite:
     membership = active_membership(request)
-    queryset = membership.visible_study_sites().select_related("site", "study")
-    return _by_code(queryset, code)
+    queryset = visible_study_sites(membership).select_related("site", "study")
+    return by_code(queryset, code)
 
 
 def get_membership_for_user(request: HttpRequest, code: Any) -> Membership:
     membership = active_membership(request)
     queryset = Membership.objects.filter(organization_id=membership.organization_id)
-    return _by_code(queryset.select_related("user"), code)
-
-
-def get_lead_for_user(request: HttpRequest, code: Any) -> Lead:
-    """A lead the active member may see (their organization, within their restrictions)."""
-    from leads.selectors import visible_leads
-
-    membership = active_membership(request)
-    queryset = visible_leads(membership).select_related(
-        "person", "study_site__site", "study_site__study", "owner__user"
-    )
-    return _by_code(queryset, code)
-
-
-def get_saved_view_for_user(request: HttpRequest, code: Any) -> SavedView:
-    """A saved queue view the active member owns (shared views are not theirs to delete)."""
-    from leads.models import SavedView
-
-    membership = active_membership(request)
-    return _by_code(SavedView.objects.filter(owner=membership), code)
-
-
-def get_csv_import_for_user(request: HttpRequest, code: Any) -> CsvImport:
-    """A CSV import of the active organization, at a StudySite the member may see."""
-    from leads.models import CsvImport
-
-    membership = active_membership(request)
-    queryset = CsvImport.objects.filter(organization_id=membership.organization_id)
-    ids = membership.visible_study_site_ids()
-    if ids is not None:
-        queryset = queryset.filter(study_site_id__in=ids)
-    return _by_code(queryset.select_related("study_site__site", "study_site__study"), code)
-
-
-def get_person_for_user(request: HttpRequest, code: Any) -> Person:
-    """A person of the active organization (for site leads and org admins: people span sites)."""
-    from leads.models import Person
-
-    membership = active_membership(request)
-    return _by_code(Person.objects.filter(organization_id=membership.organization_id), code)
-
-
-def get_material_for_user(request: HttpRequest, code: Any) -> RecruitmentMaterial:
-    """A recruitment material of the active organization."""
-    from leads.models import RecruitmentMaterial
-
-    membership = active_membership(request)
-    return _by_code(
-        RecruitmentMaterial.objects.filter(organization_id=membership.organization_id), code
-    )
-
-
-def get_api_key_for_user(request: HttpRequest, code: Any) -> ApiKey:
-    """An intake API key of the active organization."""
-    from leads.models import ApiKey
-
-    membership = active_membership(request)
-    return _by_code(ApiKey.objects.filter(organization_id=membership.organization_id), code)
+    return by_code(queryset.select_related("user"), code)
 
 
 def sponsor_study_sites(user: AbstractBaseUser) -> QuerySet[StudySite]:

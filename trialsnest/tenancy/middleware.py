@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
+from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Membership, SponsorMembership
 
 
@@ -24,8 +25,8 @@ def signed_in_user_id(request: HttpRequest) -> int:
 SEEN_RESOLUTION = 60
 
 
-def sign_out(request: HttpRequest, reason: str) -> None:
-    request.logout_reason = reason  # type: ignore[attr-defined]  # read by the audit receiver
+def sign_out(request: TenantRequest, reason: str) -> None:
+    request.logout_reason = reason  # read by the audit receiver
     logout(request)
     messages.info(request, reason)
 
@@ -36,7 +37,7 @@ class SessionTimeoutMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: TenantRequest) -> HttpResponse:
         if request.user.is_authenticated:
             now = time.time()
             session = request.session
@@ -61,15 +62,15 @@ class ActiveMembershipMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = None  # type: ignore[attr-defined]
-        request.sponsor_membership = None  # type: ignore[attr-defined]
-        request.has_other_organizations = False  # type: ignore[attr-defined]
+    def __call__(self, request: TenantRequest) -> HttpResponse:
+        request.membership = None
+        request.sponsor_membership = None
+        request.has_other_organizations = False
         if request.user.is_authenticated:
             self.resolve(request)
         return self.get_response(request)
 
-    def resolve(self, request: HttpRequest) -> None:
+    def resolve(self, request: TenantRequest) -> None:
         active_code = request.session.get("organization")
         memberships = list(
             Membership.objects.filter(user_id=signed_in_user_id(request)).select_related(
@@ -81,11 +82,11 @@ class ActiveMembershipMiddleware:
         if (chosen and not chosen[0].is_active) or (memberships and not live):
             sign_out(request, "Your access to this organization was removed.")
             return
-        request.has_other_organizations = len(live) > 1  # type: ignore[attr-defined]
+        request.has_other_organizations = len(live) > 1
         if chosen:
-            request.membership = chosen[0]  # type: ignore[attr-defined]
+            request.membership = chosen[0]
         elif len(live) == 1:
-            request.membership = live[0]  # type: ignore[attr-defined]
+            request.membership = live[0]
             request.session["organization"] = str(live[0].organization.code)
         if not memberships:
             sponsor = (
@@ -96,4 +97,4 @@ class ActiveMembershipMiddleware:
             if sponsor is not None and not sponsor.is_active:
                 sign_out(request, "Your access was removed.")
                 return
-            request.sponsor_membership = sponsor  # type: ignore[attr-defined]
+            request.sponsor_membership = sponsor

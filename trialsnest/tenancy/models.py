@@ -5,15 +5,11 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from datetime import time
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-
-if TYPE_CHECKING:
-    from trialsnest.studies.models import StudySite
 
 
 def validate_timezone(value: str) -> None:
@@ -115,40 +111,6 @@ class Membership(models.Model):
     @property
     def is_site_lead(self) -> bool:
         return self.role in (Role.SITE_LEAD, Role.ORG_ADMIN)
-
-    def visible_study_sites(self) -> models.QuerySet[StudySite]:
-        """StudySites whose leads this member may see: all of the organization unless restricted.
-
-        Org admins are never restricted. For anyone else, a restriction to sites admits every
-        StudySite at those sites, and a restriction to StudySites admits those; both add up.
-        """
-        from trialsnest.studies.models import StudySite
-
-        qs = StudySite.objects.filter(organization_id=self.organization_id)
-        if self.is_org_admin:
-            return qs
-        # Lazy subqueries, so the restriction costs no query of its own where it is used.
-        sites = Membership.restricted_sites.through.objects.filter(membership_id=self.pk)
-        study_sites = Membership.restricted_study_sites.through.objects.filter(
-            membership_id=self.pk
-        )
-        return qs.filter(
-            (~models.Exists(sites) & ~models.Exists(study_sites))
-            | models.Q(site_id__in=sites.values("site_id"))
-            | models.Q(id__in=study_sites.values("studysite_id"))
-        )
-
-    def visible_study_site_ids(self) -> list[int] | None:
-        """Ids of visible_study_sites(), or None for an org admin (the whole organization).
-
-        A literal list lets PostgreSQL use the per-StudySite indexes on leads; it is computed
-        once per request.
-        """
-        if self.is_org_admin:
-            return None
-        if not hasattr(self, "_visible_ids"):
-            self._visible_ids = sorted(self.visible_study_sites().values_list("id", flat=True))
-        return self._visible_ids
 
 
 class SponsorMembership(models.Model):

@@ -12,13 +12,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from trialsnest.accounts.models import User
-from trialsnest.audit.services import audit_record, changed_fields
+from trialsnest.audit.services import Actor, audit_record, changed_fields
 from trialsnest.studies.models import Study, StudySite
+from trialsnest.studies.signals import recruitment_status_changed
 from trialsnest.tenancy.models import Membership, Organization, Role, Site
 
 SITE_FIELDS = (
@@ -58,13 +58,12 @@ def membership_invite(
     organization: Organization,
     email: str,
     role: Role,
-    actor: User,
+    actor: Actor,
     first_name: str = "",
     last_name: str = "",
     sites: Iterable[Site] = (),
     study_sites: Iterable[StudySite] = (),
     base_url: str = "",
-    request: HttpRequest | None = None,
 ) -> Membership:
     """Invite someone by e-mail: a new user gets an account without a password and a link."""
     email = email.strip().lower()
@@ -82,11 +81,11 @@ def membership_invite(
     membership.restricted_study_sites.set(study_sites)
     audit_record(
         action="membership.invited",
-        actor=actor,
+        actor=actor.user,
         organization=organization,
         obj=membership,
         changes={"role": {"old": None, "new": role}, **_restriction_changes({}, membership)},
-        request=request,
+        request=actor.request,
     )
     _send_invitation_after_commit(membership, base_url)
     return membership
@@ -109,17 +108,15 @@ def _send_invitation_after_commit(membership: Membership, base_url: str) -> None
 
 
 @transaction.atomic
-def membership_resend_invitation(
-    *, membership: Membership, actor: User, base_url: str, request: HttpRequest | None = None
-) -> None:
+def membership_resend_invitation(*, membership: Membership, actor: Actor, base_url: str) -> None:
     if membership.user.has_usable_password():
         raise ValidationError("This person has already set a password.")
     audit_record(
         action="membership.invitation_resent",
-        actor=actor,
+        actor=actor.user,
         organization=membership.organization,
         obj=membership,
-        request=request,
+        request=actor.request,
     )
     _send_invitation_after_commit(membership, base_url)
 
@@ -141,8 +138,7 @@ def membership_update(
     role: Role,
     sites: Iterable[Site],
     study_sites: Iterable[StudySite],
-    actor: User,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Membership:
     """Change role and restrictions; each kind of change is its own audit event."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -157,11 +153,11 @@ def membership_update(
     if role != membership.role:
         audit_record(
             action="membership.role_changed",
-            actor=actor,
+            actor=actor.user,
             organization=membership.organization,
             obj=membership,
             changes=changed_fields(old={"role": membership.role}, new={"role": role}),
-            request=request,
+            request=actor.request,
         )
         membership.role = role
         membership.save(update_fields=["role"])
@@ -172,11 +168,11 @@ def membership_update(
     if changes:
         audit_record(
             action="membership.restrictions_changed",
-            actor=actor,
+            actor=actor.user,
             organization=membership.organization,
             obj=membership,
             changes=changes,
-            request=request,
+            request=actor.request,
         )
     return membership
 
@@ -186,16 +182,15 @@ def membership_set_active(
     *,
     membership: Membership,
     active: bool,
-    actor: User,
+    actor: Actor,
     reason: str = "",
-    request: HttpRequest | None = None,
 ) -> Membership:
     """Deactivate (the user is signed out on their next request) or reactivate a member."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.is_active == active:
         return membership
     if not active:
-        if membership.user_id == actor.pk:
+        if actor.user is not None and membership.user_id == actor.user.pk:
             raise ValidationError("You cannot deactivate yourself.")
         if membership.role == Role.ORG_ADMIN and not _other_active_admins(membership):
             raise ValidationError("The organization needs at least one active org admin.")
@@ -204,12 +199,12 @@ def membership_set_active(
     membership.save(update_fields=["is_active", "deactivated_at"])
     audit_record(
         action="membership.reactivated" if active else "membership.deactivated",
-        actor=actor,
+        actor=actor.user,
         organization=membership.organization,
         obj=membership,
         changes=changed_fields(old={"is_active": not active}, new={"is_active": active}),
         reason=reason,
-        request=request,
+        request=actor.request,
     )
     return membership
 
@@ -219,7 +214,7 @@ def _snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def site_save(*, site: Site, actor: User | None, request: HttpRequest | None = None) -> Site:
+def site_save(*, site: Site, actor: Actor) -> Site:
     """Create or update a site (the caller sets its organization and fields)."""
     site.full_clean()
     before = _snapshot(Site.objects.get(pk=site.pk), SITE_FIELDS) if site.pk else {}
@@ -227,11 +222,11 @@ def site_save(*, site: Site, actor: User | None, request: HttpRequest | None = N
     site.save()
     audit_record(
         action="site.created" if created else "site.updated",
-        actor=actor,
+        actor=actor.user,
         organization=site.organization,
         obj=site,
         changes=changed_fields(old=before, new=_snapshot(site, SITE_FIELDS)),
-        request=request,
+        request=actor.request,
     )
     return site
 
@@ -242,8 +237,7 @@ def study_site_create(
     organization: Organization,
     site: Site,
     study: Study,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    actor: Actor,
     **fields: Any,
 ) -> StudySite:
     if site.organization_id != organization.pk:
@@ -255,7 +249,7 @@ def study_site_create(
     study_site.save()
     audit_record(
         action="study_site.created",
-        actor=actor,
+        actor=actor.user,
         organization=organization,
         obj=study_site,
         changes=changed_fields(
@@ -266,7 +260,7 @@ def study_site_create(
                 **_snapshot(study_site, STUDY_SITE_FIELDS),
             },
         ),
-        request=request,
+        request=actor.request,
     )
     return study_site
 
@@ -275,10 +269,12 @@ def study_site_create(
 def study_site_update(
     *,
     study_site: StudySite,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    actor: Actor,
+    viewers: Iterable[User] | None = None,
     **fields: Any,
 ) -> StudySite:
+    """Change a StudySite's settings and, when `viewers` is given, who its reports are shared
+    with: all of it or (a refused share, say) none of it."""
     study_site = StudySite.objects.select_for_update().get(pk=study_site.pk)
     before = _snapshot(study_site, STUDY_SITE_FIELDS)
     for name, value in fields.items():
@@ -289,19 +285,19 @@ def study_site_update(
     study_site.save()
     changes = changed_fields(old=before, new=_snapshot(study_site, STUDY_SITE_FIELDS))
     if "recruitment_status" in changes:
-        # Paused or closed: its open leads wait ("study paused") instead of piling up.
-        from leads.services import Actor, study_site_hold_changed
-
-        study_site_hold_changed(study_site=study_site, actor=Actor(user=actor, request=request))
+        # Paused or closed: the product's apps hold its work (leads wait, "study paused").
+        recruitment_status_changed.send(sender=StudySite, study_site=study_site, actor=actor)
     if changes:
         audit_record(
             action="study_site.updated",
-            actor=actor,
+            actor=actor.user,
             organization=study_site.organization,
             obj=study_site,
             changes=changes,
-            request=request,
+            request=actor.request,
         )
+    if viewers is not None:
+        study_site_share(study_site=study_site, viewers=viewers, actor=actor)
     return study_site
 
 
@@ -310,8 +306,7 @@ def study_site_share(
     *,
     study_site: StudySite,
     viewers: Iterable[User],
-    actor: User | None,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> None:
     """Grant exactly `viewers` (sponsor viewers of the study's sponsor) this StudySite's reports."""
     viewers = list(viewers)
@@ -329,12 +324,12 @@ def study_site_share(
     if wanted != current:
         audit_record(
             action="study_site.sharing_changed",
-            actor=actor,
+            actor=actor.user,
             organization=study_site.organization,
             obj=study_site,
             changes=changed_fields(
                 old={"sponsor_viewers": [str(u.code) for u in current]},
                 new={"sponsor_viewers": [str(u.code) for u in wanted]},
             ),
-            request=request,
+            request=actor.request,
         )

@@ -30,19 +30,9 @@ urlpatterns = [
     path("settings/sites/<uuid:code>/", views.settings_site_edit, name="settings_site_edit"),
     path("settings/studies/", views.settings_study_sites, name="settings_study_sites"),
     path("settings/studies/new/", views.settings_study_site_new, name="settings_study_site_new"),
-    path("settings/studies/import/", views.settings_study_import, name="settings_study_import"),
     path(
         "settings/studies/<uuid:code>/",
         views.settings_study_site_edit,
         name="settings_study_site_edit",
     ),
-    path("settings/api-keys/", views.settings_api_keys, name="settings_api_keys"),
-    path("settings/api-keys/new/", views.settings_api_key_new, name="settings_api_key_new"),
-    path(
-        "settings/api-keys/<uuid:code>/revoke/",
-        views.settings_api_key_revoke,
-        name="settings_api_key_revoke",
-    ),
-    path("team/materials/", views.materials, name="materials"),
-    path("team/materials/<uuid:code>/", views.material_edit, name="material_edit"),
 ]

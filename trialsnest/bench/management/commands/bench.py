@@ -2,10 +2,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from trialsnest.bench import scenarios as scenarios_module
-from trialsnest.bench.scenarios import SCENARIOS, collect_static, explain
+from trialsnest.bench.measure import collect_static, explain
+from trialsnest.bench.scenarios import SCENARIOS
+
+
+def missing_settings() -> list[str]:
+    """What these settings lack for the scenarios, which request pages over plain HTTP from
+    localhost (in-process and from a gunicorn of their own)."""
+    missing = []
+    if settings.SECURE_SSL_REDIRECT:
+        missing.append("SECURE_SSL_REDIRECT=false (every page would answer a redirect to https)")
+    hosts = set(settings.ALLOWED_HOSTS)
+    if "*" not in hosts and not {"localhost", "127.0.0.1"} <= hosts:
+        missing.append("ALLOWED_HOSTS with localhost and 127.0.0.1")
+    return missing
 
 
 class Command(BaseCommand):
@@ -23,6 +37,12 @@ class Command(BaseCommand):
         unknown = set(scenarios) - set(SCENARIOS)
         if unknown:
             raise CommandError(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+        if missing := missing_settings():
+            raise CommandError(
+                "The benchmarks need " + "; ".join(missing) + ". They also write made-up "
+                "people into the database: `make bench` runs them on a fresh database of its own "
+                "with the right settings."
+            )
         scenarios_module.CSV_ROWS = options["csv_rows"]
         collect_static()
         for name in scenarios or list(SCENARIOS):

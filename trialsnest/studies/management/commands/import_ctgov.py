@@ -5,7 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from trialsnest.studies.ctgov import CtgovError, import_records, read_file
+from trialsnest.audit.services import Actor
+from trialsnest.studies.ctgov import CtgovError, read_file
+from trialsnest.studies.services import studies_import
 
 
 class Command(BaseCommand):
@@ -25,7 +27,7 @@ class Command(BaseCommand):
             except CtgovError as exc:
                 raise CommandError(f"{path}: {exc}") from exc
         for path, records in parsed:
-            result = import_records(records)
+            result = studies_import(records=records, source=str(path), actor=Actor(user=None))
             self.stdout.write(
                 f"{path}: {len(result.created)} created, {len(result.updated)} updated"
             )

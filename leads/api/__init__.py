@@ -1,0 +1,1 @@
+"""The intake API: app (the NinjaAPI), endpoints, schemas, auth, errors and docs."""

@@ -1,0 +1,69 @@
+"""The intake API (django-ninja): partners post leads and read the status of the ones they sent.
+
+Each key belongs to one organization and one source or referral partner, is rate limited on its
+own, and reads only the leads it sent (leads/api/endpoints.py).
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from limits import parse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from leads.api.auth import BearerApiKey, RateLimited, rate_limit
+from leads.api.docs import LocalSwagger
+from leads.api.endpoints import router
+from leads.api.errors import Rejected, error_body, pydantic_errors
+
+api = NinjaAPI(
+    title="TrialsNest intake API",
+    version="1",
+    description=(
+        "Send leads to a research site and follow their progress.\n\n"
+        "Authenticate with `Authorization: Bearer <API key>`; an org admin creates keys in "
+        "Settings → API keys. Send an `Idempotency-Key` header (e.g. a UUID) with each new "
+        "lead: a retry with the same key and body returns the first answer and creates nothing. "
+        "Errors: 401 bad or revoked key, 404 unknown lead, 422 field errors "
+        '(`{"detail", "errors": [{"field", "message"}]}`), 429 rate limit (see Retry-After).'
+    ),
+    urls_namespace="api",
+    auth=BearerApiKey(),
+    docs=LocalSwagger(),
+)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_failed(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    return JsonResponse(error_body(pydantic_errors(exc)), status=422)
+
+
+@api.exception_handler(Rejected)
+def _rejected(request: HttpRequest, exc: Rejected) -> HttpResponse:
+    return JsonResponse(error_body(exc.errors), status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    detail = "Send a valid, unrevoked API key as “Authorization: Bearer <key>”."
+    response = JsonResponse({"detail": detail}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="TrialsNest"'
+    return response
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    limit = rate_limit()
+    response = JsonResponse({"detail": f"Rate limit of {limit} per key exceeded."}, status=429)
+    # The moving window frees a slot within one window at the latest.
+    response["Retry-After"] = str(parse(limit).get_expiry())
+    return response
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+api.add_router("", router)

@@ -1,0 +1,2 @@
+"""Patient intake: every door (web form, API, CSV) into one `intake()`, and what surrounds it:
+kept submissions, recruitment materials, API keys, CSV imports and duplicate people."""

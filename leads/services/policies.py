@@ -1,0 +1,85 @@
+"""A StudySite's contact cadence and SLA targets, and the times they give a lead.
+
+Every lead-changing service ends with `refresh_attention`, so the queue's one sort key (when
+the lead next needs someone) always follows the next action and the last movement.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+from leads.models import SLA_FIELD, Lead, Policy
+from trialsnest.audit.services import Actor, audit_record, changed_fields
+from trialsnest.lib.business_hours import add_business_hours
+from trialsnest.studies.models import StudySite
+
+POLICY_FIELDS = (
+    "cadence_hours",
+    "final_wait_hours",
+    "sla_first_response_hours",
+    "sla_prescreen_review_hours",
+    "sla_records_request_hours",
+    "sla_scheduling_hours",
+    "stale_after_days",
+)
+
+
+def policy_for(study_site: StudySite) -> Policy:
+    """The StudySite's policy (the defaults until a site lead changes them), once per object."""
+    policy = getattr(study_site, "_policy_cache", None)
+    if policy is None:
+        policy, _ = Policy.objects.get_or_create(study_site=study_site)
+        study_site._policy_cache = policy  # type: ignore[attr-defined]
+    return policy
+
+
+def sla_deadline(lead: Lead, policy: Policy, since: datetime) -> datetime | None:
+    """When the current status's SLA target is missed, counted in the site's business hours."""
+    field = SLA_FIELD.get(lead.status)
+    if field is None:
+        return None
+    site = lead.study_site.site
+    return add_business_hours(
+        since,
+        getattr(policy, field),
+        timezone=site.timezone,
+        opens=site.opens_at,
+        closes=site.closes_at,
+        days=list(site.business_days),
+    )
+
+
+def refresh_attention(lead: Lead, policy: Policy) -> None:
+    """Derive the queue order from the next action and the last movement."""
+    if not lead.is_open:
+        lead.next_action, lead.next_action_due_at = "", None
+        lead.attention_at = lead.stale_at = lead.sla_due_at = None
+        return
+    lead.stale_at = lead.last_movement_at + timedelta(days=policy.stale_after_days)
+    due = lead.next_action_due_at
+    lead.attention_at = min(due, lead.stale_at) if due else lead.stale_at
+
+
+@transaction.atomic
+def policy_update(*, policy: Policy, form_data: dict[str, Any], actor: Actor) -> Policy:
+    """Save a StudySite's cadence and SLA targets. New targets apply from the next movement."""
+    before = {name: getattr(Policy.objects.get(pk=policy.pk), name) for name in POLICY_FIELDS}
+    policy.cadence_hours = form_data["cadence"]
+    for name in POLICY_FIELDS[1:]:
+        setattr(policy, name, form_data[name])
+    policy.save()
+    audit_record(
+        action="policy.updated",
+        actor=actor.user,
+        organization_id=policy.study_site.organization_id,
+        object_type="studysite",
+        object_id=str(policy.study_site.code),
+        changes=changed_fields(
+            old=before, new={name: getattr(policy, name) for name in POLICY_FIELDS}
+        ),
+        request=actor.request,
+    )
+    return policy

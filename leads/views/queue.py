@@ -1,0 +1,190 @@
+"""The coordinator queue: tabs, filters, keyset pages, search, bulk changes and saved views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from leads import selectors, services
+from leads.actions import ROW_ACTIONS
+from leads.forms import BulkForm, SavedViewForm, SearchForm
+from leads.gatekeepers import get_saved_view_for_user
+from leads.models import ActionKind, Blocker, CloseReason, Lead, Source, Status
+from leads.presenters import queue_row, reason
+from trialsnest.audit.services import Actor
+from trialsnest.tenancy.gatekeepers import active_membership, member_required
+from trialsnest.tenancy.http import TenantRequest
+from trialsnest.tenancy.models import Membership
+from trialsnest.tenancy.selectors import visible_study_sites
+
+
+def next_url(request: TenantRequest, default: str) -> str:
+    """Where to go after a write: the page the form came from, if it is ours."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}):
+        return url
+    return default
+
+
+def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
+    membership = active_membership(request)
+    now = timezone.now()
+    tab = query.get("tab", "due")
+    if tab not in selectors.TAB_KEYS:
+        tab = "due"
+    filters = selectors.QueueFilters.parse(query)
+    after = selectors.parse_cursor(query.get("after", ""))
+    rows = selectors.queue_rows(
+        membership, tab=tab, filters=filters, now=now, after=after, limit=selectors.PAGE_SIZE + 1
+    )
+    more = len(rows) > selectors.PAGE_SIZE
+    rows = rows[: selectors.PAGE_SIZE]
+    more_query = QueryDict(mutable=True)
+    more_query.update({"tab": tab, "after": selectors.cursor_of(rows[-1]) if more else ""})
+    for name in selectors.QueueFilters.NAMES:
+        if value := getattr(filters, name):
+            more_query[name] = value
+    return {
+        "now": now,
+        "tab": tab,
+        "filters": filters,
+        "rows": [queue_row(lead, now) for lead in rows],
+        "row_actions": ROW_ACTIONS,
+        "more_url": f"?{more_query.urlencode()}" if more else "",
+        "filter_query": filters.query_string(),
+        "membership": membership,
+    }
+
+
+@member_required()
+@require_GET
+def queue(request: TenantRequest) -> HttpResponse:
+    context = _queue_context(request, request.GET)
+    if request.htmx and request.GET.get("after"):
+        return render(request, "leads/queue.html#more_rows", context)
+    membership = context["membership"]
+    now, filters = context["now"], context["filters"]
+    counts = selectors.queue_counts(membership, filters, now)
+    study_sites = list(
+        visible_study_sites(membership).select_related("site", "study").order_by("site__name")
+    )
+    context.update(
+        tabs=[(key, label, counts[key]) for key, label in selectors.TABS],
+        saved_views=list(selectors.saved_views(membership).select_related("owner__user")),
+        sites=sorted({ss.site for ss in study_sites}, key=lambda s: s.name),
+        studies=sorted({ss.study for ss in study_sites}, key=lambda s: s.brief_title),
+        owners=list(
+            Membership.objects.filter(organization_id=membership.organization_id, is_active=True)
+            .select_related("user")
+            .order_by("user__first_name")
+        ),
+        sources=Source.choices,
+        statuses=[(s, Status(s).label) for s in Status.values if s not in ("handed_off", "closed")],
+        blockers=Blocker.choices,
+        bulk_form=BulkForm(membership=membership),
+        action_kinds=ActionKind.choices,
+        close_reasons=CloseReason.choices,
+    )
+    if request.htmx and request.htmx.target in ("queue", "tabs"):
+        return render(request, "leads/queue.html#queue", context)
+    return render(request, "leads/queue.html", context)
+
+
+@member_required()
+@require_GET
+def queue_search(request: TenantRequest) -> HttpResponse:
+    membership = active_membership(request)
+    form = SearchForm(request.GET)
+    valid = form.is_valid()
+    text = form.cleaned_data["q"] if valid else ""
+    now = timezone.now()
+    results = [(lead, reason(lead, now)) for lead in selectors.search(membership, text)]
+    context = {
+        "q": text,
+        "results": results,
+        "searched": len(text) >= 2,
+        "error": "" if valid else "That search has characters that cannot be searched for.",
+    }
+    if request.htmx:
+        return render(request, "leads/search.html#results", context)
+    return render(request, "leads/search.html", context)
+
+
+@member_required()
+@require_POST
+def queue_bulk(request: TenantRequest) -> HttpResponse:
+    membership = active_membership(request)
+    form = BulkForm(request.POST, membership=membership)
+    back = next_url(request, reverse("queue"))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    data, actor = form.cleaned_data, Actor.of(request)
+    codes = [c for c in data["leads"] if selectors.is_uuid(c)]
+    leads = list(
+        selectors.visible_leads(membership)
+        .filter(code__in=codes)
+        .select_related("person", "study_site__site")
+    )
+    apply: Callable[[Lead], object]
+    if data["action"] == "assign":
+        apply = lambda lead: services.lead_assign(lead=lead, owner=data["owner"], actor=actor)  # noqa: E731
+    elif data["action"] == "next_action":
+        # The time is read on each lead's site clock, as on the single-lead form.
+        wall_clock = data["due_at"].replace(tzinfo=None)
+        apply = lambda lead: services.lead_set_next_action(  # noqa: E731
+            lead=lead,
+            kind=data["kind"],
+            due_at=timezone.make_aware(wall_clock, ZoneInfo(lead.study_site.site.timezone)),
+            actor=actor,
+        )
+    else:
+        apply = lambda lead: services.lead_change_status(  # noqa: E731
+            lead=lead, status=Status.CLOSED, close_reason=data["close_reason"], actor=actor
+        )
+    done, failed = services.leads_bulk(leads, apply)
+    messages.success(request, f"{done} of {len(codes)} leads updated.")
+    for lead, message in failed[:5]:
+        messages.error(request, f"{lead.person.full_name}: {message}")
+    return redirect(back)
+
+
+@member_required()
+@require_POST
+def saved_view_create(request: TenantRequest) -> HttpResponse:
+    membership = active_membership(request)
+    form = SavedViewForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(e) for e in errors))
+        return redirect("queue")
+    data = form.cleaned_data
+    services.saved_view_create(
+        membership=membership,
+        name=data["name"],
+        query=data["query"],
+        shared=data["shared"],
+        actor=Actor.of(request),
+    )
+    messages.success(request, f"Saved the view “{data['name']}”.")
+    return redirect(f"{reverse('queue')}?{data['query']}")
+
+
+@member_required()
+@require_POST
+def saved_view_delete(request: TenantRequest, code: str) -> HttpResponse:
+    view = get_saved_view_for_user(request, code)
+    services.saved_view_delete(view=view, actor=Actor.of(request))
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect("queue")

@@ -1,0 +1,1 @@
+"""Domain-free helpers: nothing here knows about leads, studies or organizations."""

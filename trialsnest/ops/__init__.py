@@ -1,0 +1,1 @@
+"""Operations: health, worker liveness, the demo launcher and the demo data."""

@@ -1,0 +1,59 @@
+"""Who may see what inside an organization: the membership restrictions, read in one place.
+
+A member sees every StudySite of the organization unless their membership is restricted. Org
+admins are never restricted. For anyone else, a restriction to sites admits every StudySite at
+those sites, and a restriction to StudySites admits those; both add up.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from trialsnest.studies.models import StudySite
+from trialsnest.tenancy.models import Membership, Role
+
+_VISIBLE_IDS = "_visible_study_site_ids"
+
+
+def visible_study_sites(membership: Membership) -> QuerySet[StudySite]:
+    """StudySites whose leads this member may see."""
+    study_sites = StudySite.objects.filter(organization_id=membership.organization_id)
+    if membership.role == Role.ORG_ADMIN:
+        return study_sites
+    # Lazy subqueries, so the restriction costs no query of its own where it is used.
+    sites = Membership.restricted_sites.through.objects.filter(membership_id=membership.pk)
+    chosen = Membership.restricted_study_sites.through.objects.filter(membership_id=membership.pk)
+    return study_sites.filter(
+        (~Exists(sites) & ~Exists(chosen))
+        | Q(site_id__in=sites.values("site_id"))
+        | Q(id__in=chosen.values("studysite_id"))
+    )
+
+
+def visible_study_site_ids(membership: Membership) -> list[int] | None:
+    """Ids of visible_study_sites(), or None for an org admin (the whole organization).
+
+    A literal list lets PostgreSQL use the per-StudySite indexes on leads; it is computed once
+    per membership object, which lives as long as its request.
+    """
+    if membership.role == Role.ORG_ADMIN:
+        return None
+    ids: list[int] | None = getattr(membership, _VISIBLE_IDS, None)
+    if ids is None:
+        ids = sorted(visible_study_sites(membership).values_list("id", flat=True))
+        setattr(membership, _VISIBLE_IDS, ids)
+    return ids
+
+
+def members_who_see(study_site: StudySite) -> QuerySet[Membership]:
+    """Active members whose restrictions let them see this StudySite (and so own its leads)."""
+    sites = Membership.restricted_sites.through.objects.filter(membership_id=OuterRef("pk"))
+    chosen = Membership.restricted_study_sites.through.objects.filter(membership_id=OuterRef("pk"))
+    return Membership.objects.filter(
+        organization_id=study_site.organization_id, is_active=True
+    ).filter(
+        Q(role=Role.ORG_ADMIN)
+        | (~Exists(sites) & ~Exists(chosen))
+        | Exists(sites.filter(site_id=study_site.site_id))
+        | Exists(chosen.filter(studysite_id=study_site.pk))
+    )
