@@ -114,6 +114,8 @@ def _received(submission: Submission) -> dict[str, Any]:
 @router.post(
     "/v1/leads",
     url_name="lead_create",
+    # Kept as first published, whichever module holds the endpoint: clients generate code from it.
+    operation_id="leads_api_lead_create",
     summary="Send a lead",
     response={
         201: LeadOut,
@@ -178,6 +180,7 @@ def lead_create(
 @router.get(
     "/v1/leads/{code}",
     url_name="lead_status",
+    operation_id="leads_api_lead_status",
     summary="Follow a lead this key sent",
     response={200: LeadOut, 404: ErrorOut, **ERRORS},
 )

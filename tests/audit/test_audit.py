@@ -11,7 +11,7 @@ from django.test import Client
 from tests.conftest import World, signed_in
 from tests.factories import PASSWORD
 from trialsnest.audit.models import AuditEvent
-from trialsnest.audit.services import audit_record, changed_fields
+from trialsnest.audit.services import audit_record, audit_record_many, changed_fields
 from trialsnest.tenancy.models import Role
 
 
@@ -283,3 +283,23 @@ def test_a_stored_event_keeps_no_phi_value(world: World):
     assert json.loads(stored) == {"email": {"phi": True}, "last_name": {"phi": True}}
     for value in ("Okafor", "ada@example.org", "ada.r@example.org"):
         assert value not in stored
+
+
+def test_a_bulk_write_records_one_event_per_object_at_once(world: World):
+    codes = ["a1", "b2", "c3"]
+    written = audit_record_many(
+        action="lead.created",
+        actor_id=world.admin.user.pk,
+        organization_id=world.org_a.pk,
+        object_type="lead",
+        object_ids=codes,
+        changes={"import": {"old": None, "new": "x"}},
+        reason="CSV import x",
+    )
+    assert written == 3
+    events = AuditEvent.objects.filter(action="lead.created").order_by("object_id")
+    assert [e.object_id for e in events] == codes
+    assert {(e.actor_id, e.organization_id, e.reason) for e in events} == {
+        (world.admin.user.pk, world.org_a.pk, "CSV import x")
+    }
+    assert events[0].changes == {"import": {"old": None, "new": "x"}}

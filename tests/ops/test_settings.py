@@ -20,6 +20,7 @@ PRODUCTION = {
     "SECURE_SSL_REDIRECT": None,
     "SECURE_COOKIES": None,
     "DJANGO_ALLOW_ASYNC_UNSAFE": None,  # the browser tests set it for their own process
+    "BENCHMARKS": None,  # tests/settings.py turns them on for the test process
 }
 
 
@@ -78,3 +79,45 @@ def test_logs_never_carry_query_strings_or_the_request():
 def test_every_log_handler_redacts(settings):
     for handler in settings.LOGGING["handlers"].values():
         assert "no_phi" in handler["filters"]
+
+
+def test_without_debug_the_mail_server_must_be_named():
+    # The console backend would print reset and invitation links into the web log.
+    result = manage("check", EMAIL_URL=None)
+    assert result.returncode != 0
+    assert "EMAIL_URL must be set when DEBUG is false" in result.stderr.splitlines()[-1]
+
+
+def test_importing_the_settings_starts_no_database():
+    """Without DATABASE_URL the embedded server is the default, started by the first connection
+    that needs it; importing the settings (lint, type-check, collectstatic) touches nothing."""
+    code = (
+        "import sys; sys.modules['pgserver'] = None\n"  # any import of it would fail
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "print(settings.DATABASES['default']['ENGINE'])\n"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", code],
+        cwd=BASE_DIR,
+        env=env(**{**PRODUCTION, "DATABASE_URL": None, "REDIS_URL": None}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "trialsnest.lib.embedded"
+
+
+def test_the_benchmarks_say_what_production_settings_lack():
+    result = manage("bench", "queue", BENCHMARKS="true")
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "SECURE_SSL_REDIRECT=false" in message
+    assert "ALLOWED_HOSTS with localhost and 127.0.0.1" in message
+    assert "make bench" in message
+
+
+def test_production_settings_leave_the_benchmark_commands_out():
+    assert "Unknown command: 'generate_data'" in manage("generate_data").stderr

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from trialsnest.audit.models import AuditEvent
 from trialsnest.studies.models import Sponsor, Study
 
 DATA = Path(__file__).resolve().parents[2] / "trialsnest" / "studies" / "data" / "ctgov"
@@ -102,6 +103,15 @@ def test_it_imports_both_files_at_once(db):
 
     assert Study.objects.count() == 4
     assert Sponsor.objects.count() == 4
+
+
+def test_the_command_leaves_an_audit_event_per_file(db):
+    _import(ONE_STUDY, SEARCH_PAGE)
+
+    events = AuditEvent.objects.filter(action="studies.imported").order_by("id")
+    assert [e.changes["file"] for e in events] == [str(ONE_STUDY), str(SEARCH_PAGE)]
+    assert events[0].changes["created"] == ["NCT02576665"]
+    assert {(e.actor_id, e.organization_id) for e in events} == {(None, None)}
 
 
 def test_importing_again_updates_instead_of_duplicating(db):

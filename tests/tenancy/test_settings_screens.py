@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from tests.conftest import World, signed_in
@@ -17,9 +18,12 @@ from tests.factories import (
     StudyFactory,
     UserFactory,
 )
+from trialsnest.audit.models import AuditEvent
+from trialsnest.audit.services import Actor
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership, Role, Site
 from trialsnest.tenancy.selectors import visible_study_sites
+from trialsnest.tenancy.services import study_site_update
 
 
 @pytest.fixture
@@ -507,6 +511,22 @@ def test_reports_cannot_be_shared_with_a_staff_user(world: World, admin: Client)
     )
 
     assert "Select a valid choice" in _error_next_to(response, "sponsor_viewers")
+
+
+def test_a_refused_share_leaves_the_study_site_unchanged(world: World):
+    """Settings and sharing are saved together or not at all."""
+    stranger = SponsorMembershipFactory().user  # another sponsor's viewer: refused
+    with pytest.raises(ValidationError, match="sponsor's viewers"):
+        study_site_update(
+            study_site=world.study_site_a,
+            viewers=[stranger],
+            actor=Actor(world.admin.user),
+            recruitment_status="paused",
+            rank=7,
+        )
+    world.study_site_a.refresh_from_db()
+    assert (world.study_site_a.recruitment_status, world.study_site_a.rank) == ("recruiting", 100)
+    assert not AuditEvent.objects.filter(action="study_site.updated").exists()
 
 
 # Navigation -----------------------------------------------------------------------------------

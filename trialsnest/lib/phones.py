@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 _NOT_DIGIT = re.compile(r"\D")
 # What a plainly written North American number holds; anything else (an extension, letters,
 # "#") goes to the parser, which knows what it means.
-_PLAIN = re.compile(r"[\d\s().+-]+")
+_PLAIN = re.compile(r"\+?[\d\s().-]+")
 
 
 @lru_cache(maxsize=65536)
@@ -43,7 +43,8 @@ def e164(raw: str, region: str = "US") -> str | None:
     )
     if north_american and len(digits) == 11 and digits[0] == "1":
         digits = digits[1:]
-    if north_american and len(digits) == 10:
+    # NANP area codes start with 2 to 9 (a leading 0 would also vanish from the integer below).
+    if north_american and len(digits) == 10 and digits[0] in "23456789":
         if not _north_american_prefix_valid(digits[:6]):
             return None
         return f"+1{digits}"

@@ -6,14 +6,19 @@ import csv
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 
 from leads.intake.csv import matching, reader, writer
+from leads.intake.csv.services import csv_import_set_mapping, csv_import_upload
 from leads.models import Activity, CsvImport, Lead, Person, Status
 from tests.conftest import World, signed_in
 from tests.factories import new_lead
 from trialsnest.audit.models import AuditEvent
+from trialsnest.audit.services import Actor
+from trialsnest.studies.models import StudySite
 
 
 def _csv_1000_with_3_bad() -> bytes:
@@ -248,3 +253,52 @@ def test_imported_leads_are_spread_fairly_and_respect_capacity(world: World):
     assert owners.count(busy) == 1
     assert owners.count(world.coordinator) == 6
     assert {o.role for o in owners} == {Role.COORDINATOR}
+
+
+def test_an_imported_lead_is_built_like_a_single_one_and_audited_by_its_code(
+    world: World, django_capture_on_commit_callbacks
+):
+    """One construction path: a StudySite that is paused holds imported leads too, and each
+    lead's audit event names that lead."""
+    StudySite.objects.filter(pk=world.study_site_a.pk).update(recruitment_status="paused")
+    client = signed_in(world.site_lead.user)
+    _upload(client, world, b"name,phone\nAnn Lee,(303) 555-0100\nBo Ray,(303) 555-0101\n")
+    imp = CsvImport.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"})
+
+    leads = Lead.objects.filter(study_site=world.study_site_a)
+    assert set(leads.values_list("blocker", flat=True)) == {"study_paused"}
+    events = AuditEvent.objects.filter(action="lead.created", reason=f"CSV import {imp.code}")
+    assert sorted(events.values_list("object_id", flat=True)) == sorted(
+        str(code) for code in leads.values_list("code", flat=True)
+    )
+    assert {e.actor_id for e in events} == {world.site_lead.user.pk}
+
+
+def test_changing_the_mapping_is_audited_and_refused_once_the_import_started(
+    world: World, django_capture_on_commit_callbacks
+):
+    client = signed_in(world.site_lead.user)
+    _upload(client, world, b"name,phone\nAnn Lee,(303) 555-0100\n")
+    imp = CsvImport.objects.get()
+    actor = Actor(world.site_lead.user)
+    csv_import_set_mapping(imp=imp, columns={"full_name": 0, "phone": 1}, consent=[], actor=actor)
+    assert AuditEvent.objects.filter(action="csv_import.mapped", object_id=str(imp.code)).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"})
+    with pytest.raises(ValidationError, match="already started"):
+        csv_import_set_mapping(imp=imp, columns={"phone": 1}, consent=[], actor=actor)
+
+
+def test_an_upload_is_never_part_of_a_larger_transaction(world: World):
+    """Keeping the file and its row is the outermost write: nested, it could be rolled back."""
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        csv_import_upload(
+            data=b"name,phone\nAnn Lee,(303) 555-0100\n",
+            filename="list.csv",
+            study_site=world.study_site_a,
+            source="vendor_list",
+            campaign="",
+            actor=Actor(world.site_lead.user),
+        )
