@@ -15,6 +15,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import redis
 from django.conf import settings
 
 from trialsnest.bench.measure import Result, percentile
@@ -166,6 +167,17 @@ def queue_http(seconds: float, connections: int = 8) -> list[Result]:
     ]
 
 
+BENCH_REDIS_DB = 15
+
+
+def bench_redis_url() -> str:
+    """The configured Redis with the benchmark's own database number ("" without Redis)."""
+    if not settings.REDIS_URL:
+        return ""
+    parts = urllib.parse.urlsplit(settings.REDIS_URL)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{BENCH_REDIS_DB}"))
+
+
 def interest_form(seconds: float, connections: int = 8) -> list[Result]:
     """POST the interest form over HTTP: gunicorn with 2 workers, 8 connections."""
     from trialsnest.studies.models import StudySite
@@ -177,10 +189,13 @@ def interest_form(seconds: float, connections: int = 8) -> list[Result]:
     )
     assert study_site is not None
     port = _free_port()
-    # Submissions queue work for a worker; without Redis, they go to a broker folder of the
-    # benchmark's own, so the demo's worker never inherits thousands of them.
+    # Submissions queue work for a worker; they go to a broker of the benchmark's own (a Redis
+    # database of its own, else a folder), so no other worker inherits thousands of them.
     broker = tempfile.mkdtemp(prefix="bench-broker-")
-    server = gunicorn(port, INTEREST_RATE_LIMIT="1000000/minute", BROKER_DIR=broker)
+    redis_url = bench_redis_url()
+    server = gunicorn(
+        port, INTEREST_RATE_LIMIT="1000000/minute", BROKER_DIR=broker, REDIS_URL=redis_url
+    )
     path = f"/studies/sites/{study_site.code}/"
     try:
         _wait(port)
@@ -246,6 +261,8 @@ def interest_form(seconds: float, connections: int = 8) -> list[Result]:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(broker, ignore_errors=True)
+        if redis_url:
+            redis.Redis.from_url(redis_url).flushdb()
     refused = [code for code in statuses if code != 302]
     assert not refused, f"{len(refused)} submissions were not accepted: {sorted(set(refused))}"
     return [
