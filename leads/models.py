@@ -62,6 +62,8 @@ class Person(models.Model):
     consent_sms = models.BooleanField(default=False)
     consent_email = models.BooleanField(default=False)
     consent_text_version = models.CharField(max_length=40, blank=True)
+    # When the consent on record was last given (with consent_text_version: what it said).
+    consent_given_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # A merged duplicate points at the person it was merged into; nothing is deleted.
@@ -633,3 +635,36 @@ class DuplicateDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_a_id} ≠ {self.person_b_id}"
+
+
+class SuspectedDuplicate(models.Model):
+    """A new person who shares a phone or e-mail with a known one but is not taken as them
+    (leads.intake.identity): a human decides, by merging or by dismissing the suspicion."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, models.CASCADE, related_name="suspicions")
+    matched = models.ForeignKey(Person, models.CASCADE, related_name="+")
+    lead = models.ForeignKey(Lead, models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=20, blank=True)  # "merged" or "dismissed"
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["organization", "created_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="suspicion_open",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "matched"], name="suspicion_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} ~ {self.matched_id}"

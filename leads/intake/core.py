@@ -1,6 +1,8 @@
 """Every door patient interest comes through (web form, API, CSV) ends here.
 
-A known person (same normalised phone or e-mail in the organization) gets the new lead; a person
+A known person (same normalised phone or e-mail in the organization, and nothing in the name or
+date of birth that says it is someone else: leads.intake.identity) gets the new lead. A contact
+match that fails that rule is a new person, flagged as a suspected duplicate for review. A person
 who already has an open lead for the same StudySite gets "repeat interest" logged on it instead
 of a second lead. Concurrent intake of the same contact is serialized with an advisory lock, so
 two simultaneous submissions never make two people.
@@ -17,10 +19,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from leads.intake.identity import Who, mismatch_reason, same_person
 from leads.intake.materials import material_for_code
 from leads.models import OPEN_STATUSES, ActivityKind, ApiKey, Channel, Lead, Person
 from leads.services.leads import lead_create
-from leads.services.people import person_create
+from leads.services.people import person_create, suspected_duplicate_record
 from leads.services.timeline import activity_add
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.db import advisory_lock
@@ -55,21 +58,31 @@ def clean_contact(phone: str, email: str) -> tuple[str, str]:
     return phone, email
 
 
-def match_person(organization_id: int, phone: str, email: str) -> Person | None:
-    """The organization's person with this phone or e-mail (merged duplicates excluded)."""
+def contact_matches(organization_id: int, phone: str, email: str) -> list[Person]:
+    """The organization's people with this phone or e-mail (merged duplicates excluded)."""
     contact = Q()
     if phone:
         contact |= Q(phone=phone)
     if email:
         contact |= Q(email=email)
     if not contact:
-        return None
-    return (
+        return []
+    return list(
         Person.objects.filter(organization_id=organization_id, merged_into__isnull=True)
         .filter(contact)
-        .order_by("id")
-        .first()
+        .order_by("id")[:20]
     )
+
+
+def match_person(
+    organization_id: int, phone: str, email: str, who: Who
+) -> tuple[Person | None, Person | None]:
+    """(the same person, a contact match that is someone else), either may be None."""
+    matches = contact_matches(organization_id, phone, email)
+    for candidate in matches:
+        if same_person(who, Who.of(candidate)):
+            return candidate, None
+    return None, (matches[0] if matches else None)
 
 
 @transaction.atomic
@@ -92,7 +105,8 @@ def intake(
     consent = consent or {}
     fields = {k: v for k, v in person.items() if k in Person.CONTACT_FIELDS and v not in (None, "")}
     fields.update(phone=phone, email=email)
-    existing = match_person(organization_id, phone, email)
+    who = Who.of(fields)
+    existing, lookalike = match_person(organization_id, phone, email, who)
     if existing is None:
         found = person_create(
             organization=study_site.organization,
@@ -141,6 +155,14 @@ def intake(
         api_key=api_key,
         **attribution,
     )
+    if lookalike is not None:
+        suspected_duplicate_record(
+            person=found,
+            matched=lookalike,
+            reason=mismatch_reason(who, Who.of(lookalike)),
+            actor=actor,
+            lead=lead,
+        )
     return IntakeResult(lead, found, existing is None, False)
 
 
@@ -164,9 +186,12 @@ def _update_known_person(
         if granted and not getattr(person, f"consent_{channel}"):
             setattr(person, f"consent_{channel}", True)
             changed.append(f"consent_{channel}")
-    if consent_text_version and any(name.startswith("consent_") for name in changed):
-        person.consent_text_version = consent_text_version
-        changed.append("consent_text_version")
+    if any(name.startswith("consent_") for name in changed):
+        person.consent_given_at = timezone.now()
+        changed.append("consent_given_at")
+        if consent_text_version:
+            person.consent_text_version = consent_text_version
+            changed.append("consent_text_version")
     if changed:
         person.save(update_fields=[*changed, "updated_at"])
         audit_record(

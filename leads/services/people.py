@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import ActivityKind, Channel, Lead, OptOut, Person
+from leads.models import ActivityKind, Channel, Lead, OptOut, Person, SuspectedDuplicate
 from leads.services.timeline import activity_add
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.emails import normalize_email
@@ -23,6 +23,8 @@ def person_create(*, organization: Organization, actor: Actor, **fields: Any) ->
     fields["email"] = normalize_email(fields.get("email", ""))
     if not fields["phone"] and not fields["email"]:
         raise ValidationError("A phone number or an e-mail address is needed.")
+    if any(fields.get(f"consent_{channel}") for channel in Channel.values):
+        fields.setdefault("consent_given_at", timezone.now())
     person = Person(organization=organization, **fields)
     person.full_clean()
     person.save()
@@ -35,6 +37,27 @@ def person_create(*, organization: Organization, actor: Actor, **fields: Any) ->
         request=actor.request,
     )
     return person
+
+
+def suspected_duplicate_record(
+    *, person: Person, matched: Person, reason: str, actor: Actor, lead: Lead | None = None
+) -> SuspectedDuplicate:
+    """Flag a new person who shares a contact with `matched` for a human to review (once)."""
+    suspicion, created = SuspectedDuplicate.objects.get_or_create(
+        person=person,
+        matched=matched,
+        defaults={"organization_id": person.organization_id, "lead": lead, "reason": reason},
+    )
+    if created:
+        audit_record(
+            action="person.suspected_duplicate",
+            actor=actor.user,
+            organization_id=person.organization_id,
+            obj=person,
+            changes={"matched": {"new": str(matched.code)}, "reason": {"new": reason}},
+            request=actor.request,
+        )
+    return suspicion
 
 
 def opted_out_of(person: Person, channel: str) -> bool:

@@ -123,6 +123,8 @@ def test_a_person_already_in_the_pipeline_from_elsewhere_is_received_without_sho
 ):
     web_lead = new_lead(
         study_site=world.study_site_a,
+        person__first_name="Maria",
+        person__last_name="Lopez",
         person__phone="+13125550142",
         person__email="maria.lopez@example.com",
     )
