@@ -1,6 +1,6 @@
 """Every leads task: a thin adapter that takes ids and calls one service (DESIGN.md).
 
-Each is safe to run twice; services enqueue them by name (trialsnest.lib.enqueue).
+Each is safe to run twice; services enqueue them by name (trialsnest.ops.outbox).
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from django.utils import timezone
 from leads.intake.csv.services import csv_import_run
 from leads.intake.submissions import submission_process
 from leads.models import Submission
+from trialsnest.celery import durable_task
+from trialsnest.ops.outbox import enqueue
 
 # Past this age a submission that still fails needs a person, not another retry.
 RETRY_FOR = timedelta(days=7)
 RETRY_BATCH = 500
 
 
-@shared_task
+@durable_task()
 def process_submission(submission_id: int) -> bool:
     """Intake of one kept submission (any door); True once it is a lead (now or before)."""
     processed = submission_process(submission_id=submission_id)
@@ -38,11 +40,11 @@ def retry_submissions() -> int:
         .values_list("id", flat=True)[:RETRY_BATCH]
     )
     for submission_id in pending:
-        process_submission.delay(submission_id)
+        enqueue("leads.tasks.process_submission", submission_id)
     return len(pending)
 
 
-@shared_task
+@durable_task()
 def import_csv(import_id: int) -> str:
     """Run a queued CSV import (see csv_import_run)."""
     return csv_import_run(import_id=import_id)

@@ -169,9 +169,19 @@ def _database() -> dict[str, object]:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis is an accelerator, never a dependency of the web: an unreachable Redis answers cache
+# misses within half a second, and the breaker (trialsnest.lib.breaker) skips it for a while.
+REDIS_TIMEOUT_SECONDS = 0.5
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "trialsnest.lib.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -299,7 +309,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        # An unacknowledged message (its worker died) is delivered again after this long: longer
+        # than the longest task. Long jobs are chunked and resumable (a CSV import renews a lease
+        # per chunk), so no task runs near this.
+        "visibility_timeout": 60 * 60,
+        # Publishing gives up fast: the outbox (trialsnest.ops.outbox) keeps what was not sent.
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
 else:
     # Folders made when the Celery app is finalized (trialsnest/celery.py), not on import.
     _broker = Path(env.str("BROKER_DIR", str(DATA_DIR / "broker")))
@@ -319,8 +341,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 60 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Results are read by nobody but the round-trip check (trialsnest.ops.tasks.ping).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "trialsnest.ops.tasks.heartbeat", "schedule": 60.0},
+    # Work written to the outbox that could not be sent at once (Redis down) goes out.
+    "relay-outbox": {"task": "trialsnest.ops.tasks.relay_outbox", "schedule": 5.0},
     # Web form submissions whose intake failed are retried until they become leads.
     "retry-submissions": {"task": "leads.tasks.retry_submissions", "schedule": 300.0},
 }

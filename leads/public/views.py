@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, translate_url
@@ -45,7 +46,7 @@ from leads.public.forms import (
 )
 from trialsnest.audit.services import Actor
 from trialsnest.lib import ratelimit
-from trialsnest.lib.enqueue import enqueue
+from trialsnest.ops.outbox import enqueue
 from trialsnest.studies.models import Study, StudySite
 
 logger = logging.getLogger(__name__)
@@ -174,15 +175,17 @@ def _interest(
             if ratelimit.allow(settings.INTEREST_RATE_LIMIT, "interest", _client_ip(request)):
                 study_site = form.study_site(entry)
                 payload = submission_payload(form, language=_language(), attribution=attribution)
-                submission = submission_receive(
-                    channel=Submission.Channel.WEB_FORM,
-                    study_site=study_site,
-                    payload=payload,
-                    actor=Actor(user=None, request=request),
-                )
-                # The lead is made by a worker: the visitor's answer never waits on intake,
-                # and a submission whose processing fails is already safe in the database.
-                enqueue("leads.tasks.process_submission", submission.pk)
+                # The lead is made by a worker: the visitor's answer never waits on intake
+                # or on the broker. The work is in the outbox with the submission, so a
+                # failure of either later loses nothing.
+                with transaction.atomic():
+                    submission = submission_receive(
+                        channel=Submission.Channel.WEB_FORM,
+                        study_site=study_site,
+                        payload=payload,
+                        actor=Actor(user=None, request=request),
+                    )
+                    enqueue("leads.tasks.process_submission", submission.pk)
                 return redirect("public_thanks", code=study.code)
             refusal = _(
                 "Many forms were sent from your connection in a short time, so we could not "

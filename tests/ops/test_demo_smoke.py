@@ -46,6 +46,7 @@ def test_make_demo_starts_everything_and_ctrl_c_stops_it():
             [
                 PYTHON,
                 "-c",
+                "import django, trialsnest; django.setup(); "
                 "from trialsnest.ops.tasks import ping; "
                 f"print(ping.delay('{token}').get(timeout=60))",
             ],

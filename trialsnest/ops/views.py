@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from trialsnest.ops.health import report
 
 
 @require_GET
-def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers and docker compose: answers only when the database does."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 while the database answers ("ok", or "degraded" with the failing dependency named:
+    the app still takes interest forms without Redis); 503 when it does not."""
+    alive, body = report()
+    return JsonResponse(body, status=200 if alive else 503)

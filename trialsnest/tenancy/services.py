@@ -17,6 +17,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import Actor, audit_record, changed_fields
+from trialsnest.ops.outbox import enqueue
 from trialsnest.studies.models import Study, StudySite
 from trialsnest.studies.signals import recruitment_status_changed
 from trialsnest.tenancy.models import Membership, Organization, Role, Site
@@ -101,10 +102,7 @@ def _restriction_changes(before: dict[str, Any], membership: Membership) -> dict
 
 
 def _send_invitation_after_commit(membership: Membership, base_url: str) -> None:
-    from trialsnest.tenancy.tasks import send_invitation
-
-    membership_id = membership.pk
-    transaction.on_commit(lambda: send_invitation.delay(membership_id, base_url))
+    enqueue("trialsnest.tenancy.tasks.send_invitation", membership.pk, base_url)
 
 
 @transaction.atomic

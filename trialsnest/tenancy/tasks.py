@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from celery import shared_task
-
+from trialsnest.celery import durable_task
 from trialsnest.tenancy.emails import send_added_email, send_invitation_email
 from trialsnest.tenancy.models import Membership
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@durable_task()
 def send_invitation(membership_id: int, base_url: str) -> bool:
     membership = (
         Membership.objects.filter(pk=membership_id, is_active=True)

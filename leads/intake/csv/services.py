@@ -16,7 +16,7 @@ from leads.intake.csv.reader import decode, guess_mapping, read_rows, sha256
 from leads.intake.csv.writer import rejected_csv, write
 from leads.models import CsvImport
 from trialsnest.audit.services import Actor, audit_record
-from trialsnest.lib.enqueue import enqueue
+from trialsnest.ops.outbox import enqueue
 from trialsnest.studies.models import StudySite
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,68 @@
+"""Work for a worker is named, kept in the outbox with the change that needs it, sent after
+commit, and relayed later when the broker was unreachable."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import TestCase
+from django.utils import timezone
+
+from tests.ops.helpers import BASE_DIR
+from trialsnest.celery import app
+from trialsnest.ops.outbox import enqueue
+from trialsnest.ops.tasks import ping  # noqa: F401  (registers the task under its name)
+
+
+def test_every_task_a_service_names_exists():
+    sources = [
+        path
+        for package in ("trialsnest", "leads", "prescreen", "records", "scheduling", "reporting")
+        for path in (BASE_DIR / package).rglob("*.py")
+    ]
+    named = {
+        name
+        for path in sources
+        for name in re.findall(r"enqueue\(\s*\"([\w.]+)\"", path.read_text())
+    }
+    assert named, "no service enqueues anything? the pattern is out of date"
+    app.loader.import_default_modules()
+    assert named - set(app.tasks) == set()
+
+
+def test_nothing_is_sent_before_the_transaction_commits(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        enqueue("trialsnest.ops.tasks.ping", 1)
+    assert len(queued) == 1
+
+
+def test_work_waits_in_the_outbox_while_the_broker_is_unreachable_and_the_relay_sends_it(db):
+    from trialsnest.lib.breaker import redis_breaker
+    from trialsnest.ops import outbox
+    from trialsnest.ops.models import OutboxMessage
+
+    redis_breaker.failed(ConnectionError("broker down"))  # as after a failed publish
+    try:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            enqueue("trialsnest.ops.tasks.ping", "kept")
+        message = OutboxMessage.objects.get()
+        assert (message.task, message.args) == ("trialsnest.ops.tasks.ping", ["kept"])
+        assert outbox.relay() == 0  # not due yet: the sender's lease
+        OutboxMessage.objects.update(available_at=timezone.now())
+        assert outbox.relay() == 0  # the broker is still "down": it waits, with backoff
+        waiting = OutboxMessage.objects.get()
+        assert waiting.attempts == 1
+        assert waiting.available_at > timezone.now()
+    finally:
+        redis_breaker.reset()
+    OutboxMessage.objects.update(available_at=timezone.now())
+    assert outbox.relay() == 1
+    assert not OutboxMessage.objects.exists()
+
+
+def test_work_sent_at_once_leaves_nothing_in_the_outbox(db):
+    from trialsnest.ops.models import OutboxMessage
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        enqueue("trialsnest.ops.tasks.ping", 1)
+    assert not OutboxMessage.objects.exists()

@@ -1,0 +1,106 @@
+"""Work for a worker, kept in PostgreSQL until the broker has it.
+
+`enqueue` writes an OutboxMessage in the caller's transaction (so the work exists exactly when
+the change that needs it does) and, once that commits, sends it at once when the broker answers.
+The web never waits on Redis: with Redis down (or the breaker open) the message simply stays,
+and the relay sends it after Redis is back. The relay is a beat task every few seconds rather
+than a process of its own: one fewer thing to run, and beat and a worker are already required.
+When the broker is down neither can reach the relay task, which is fine, since nothing could be
+sent anyway; the backlog drains on the first run after Redis returns.
+
+Services name the task instead of importing it, so tasks (which import services) and services
+never import each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import current_app
+from django.db import connection, transaction
+from django.utils import timezone
+
+from trialsnest.lib.breaker import redis_breaker
+from trialsnest.ops.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+# A message being sent at once is not the relay's until this has passed; a claimed one neither.
+LEASE = timedelta(seconds=30)
+BATCH = 500
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+def enqueue(task_name: str, *args: Any) -> None:
+    """Run the task `task_name` with these (JSON) arguments once the transaction commits."""
+    task = _task(task_name)  # a KeyError here is a typo in the caller
+    message = OutboxMessage.objects.create(
+        task=task.name, args=list(args), available_at=timezone.now() + LEASE
+    )
+    message_id = message.pk
+    transaction.on_commit(lambda: _send_now(message_id, task_name, list(args)))
+
+
+def _task(task_name: str) -> Any:
+    if task_name not in current_app.tasks:
+        # Outside a worker the apps' tasks modules are found on first use (autodiscovery).
+        current_app.loader.import_default_modules()
+    return current_app.tasks[task_name]
+
+
+def _publish(task_name: str, args: list[Any]) -> bool:
+    if not redis_breaker.available():
+        return False
+    try:
+        _task(task_name).apply_async(args)
+    except Exception as error:  # any broker failure: the message stays in the outbox
+        redis_breaker.failed(error)
+        return False
+    return True
+
+
+def _send_now(message_id: int, task_name: str, args: list[Any]) -> None:
+    if _publish(task_name, args):
+        OutboxMessage.objects.filter(pk=message_id).delete()
+    else:
+        logger.info("%s waits in the outbox until the broker answers", task_name)
+
+
+def relay(limit: int = BATCH) -> int:
+    """Send what is due; returns how many were sent. Safe to run in several processes."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(available_at__lte=now)
+            .order_by("available_at", "id")[:limit]
+        )
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in claimed]).update(
+            available_at=now + LEASE
+        )
+    sent: list[int] = []
+    for message in claimed:
+        if _publish(message.task, message.args):
+            sent.append(message.pk)
+            continue
+        # The broker stopped answering: keep the rest for the next run, with backoff.
+        waiting = [m.pk for m in claimed if m.pk not in sent]
+        backoff = min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(message.attempts, 6)))
+        OutboxMessage.objects.filter(pk__in=waiting).update(
+            available_at=now + backoff, attempts=message.attempts + 1, last_error="broker down"
+        )
+        break
+    OutboxMessage.objects.filter(pk__in=sent).delete()
+    return len(sent)
+
+
+def backlog() -> tuple[int, float | None]:
+    """(messages waiting, age in seconds of the oldest), for /healthz."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM ops_outboxmessage"
+        )
+        count, age = cursor.fetchone()
+    return int(count), (float(age) if age is not None else None)
