@@ -178,8 +178,13 @@ def bench_redis_url() -> str:
     return urllib.parse.urlunsplit(parts._replace(path=f"/{BENCH_REDIS_DB}"))
 
 
-def interest_form(seconds: float, connections: int = 8) -> list[Result]:
-    """POST the interest form over HTTP: gunicorn with 2 workers, 8 connections."""
+def interest_form(seconds: float, connections: int = 8, redis_down: bool = False) -> list[Result]:
+    """POST the interest form over HTTP: gunicorn with 2 workers, 8 connections.
+
+    With `redis_down`, REDIS_URL names a port nothing listens on (as a stopped Redis): every
+    submission is kept with its work waiting in the outbox, which is emptied afterwards.
+    """
+    from trialsnest.ops.models import OutboxMessage
     from trialsnest.studies.models import StudySite
 
     study_site = (
@@ -192,7 +197,8 @@ def interest_form(seconds: float, connections: int = 8) -> list[Result]:
     # Submissions queue work for a worker; they go to a broker of the benchmark's own (a Redis
     # database of its own, else a folder), so no other worker inherits thousands of them.
     broker = tempfile.mkdtemp(prefix="bench-broker-")
-    redis_url = bench_redis_url()
+    redis_url = f"redis://127.0.0.1:{_free_port()}/0" if redis_down else bench_redis_url()
+    outbox_before = OutboxMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0
     server = gunicorn(
         port, INTEREST_RATE_LIMIT="1000000/minute", BROKER_DIR=broker, REDIS_URL=redis_url
     )
@@ -261,13 +267,15 @@ def interest_form(seconds: float, connections: int = 8) -> list[Result]:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(broker, ignore_errors=True)
-        if redis_url:
+        if redis_down:
+            OutboxMessage.objects.filter(id__gt=outbox_before).delete()
+        elif redis_url:
             redis.Redis.from_url(redis_url).flushdb()
     refused = [code for code in statuses if code != 302]
     assert not refused, f"{len(refused)} submissions were not accepted: {sorted(set(refused))}"
     return [
         Result(
-            scenario="interest_form",
+            scenario="interest_form_redis_down" if redis_down else "interest_form",
             leads=total_leads(),
             p50_ms=round(statistics.median(timings), 2),
             p95_ms=round(percentile(timings, 95), 2),

@@ -15,6 +15,10 @@ SCENARIOS: dict[str, Callable[[int, float], list[Result]]] = {
     "queue_http": lambda runs, seconds: over_http.queue_http(seconds),
     "lead_page": lambda runs, seconds: pages.lead_page(runs),
     "interest_form": lambda runs, seconds: over_http.interest_form(seconds),
+    # The broker stopped: the form keeps every submission (posts/s and p99 without Redis).
+    "interest_form_redis_down": lambda runs, seconds: over_http.interest_form(
+        seconds, redis_down=True
+    ),
     # Last: it adds leads to the database the other scenarios measure.
     "csv_import": lambda runs, seconds: csv_import.csv_import_scenario(CSV_ROWS),
 }
