@@ -7,6 +7,7 @@ import json
 import re
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -81,7 +82,7 @@ def test_a_single_study_imports_and_a_second_upload_leaves_it_as_it_is(admin: Cl
     assert Study.objects.get(nct_id="NCT02576665").updated_at == study.updated_at
 
 
-def _modified(study: dict) -> bytes:
+def _modified(study: dict[str, Any]) -> bytes:
     protocol = study["protocolSection"]
     protocol["identificationModule"]["briefTitle"] = "Free cash for everyone"
     protocol["descriptionModule"]["briefSummary"] = "Call 555-0100 now."

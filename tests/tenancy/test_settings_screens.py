@@ -136,14 +136,44 @@ def test_it_refuses_to_invite_an_existing_member_with_a_clear_message(world: Wor
     assert world.coordinator.role == Role.COORDINATOR
 
 
-def test_it_refuses_to_invite_a_sponsor_viewer(world: World, admin: Client):
-    response = admin.post(
-        "/settings/users/invite/",
-        {"email": world.sponsor_viewer.email, "role": Role.COORDINATOR},
-    )
+def test_inviting_a_sponsor_viewer_answers_like_any_invitation_and_sends_a_neutral_notice(
+    world: World, admin: Client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/settings/users/invite/",
+            {"email": world.sponsor_viewer.email, "role": Role.COORDINATOR},
+            follow=True,
+        )
 
-    assert "belongs to a sponsor viewer" in _error_next_to(response, "email")
+    page = response.content.decode()
+    assert response.redirect_chain == [("/settings/", 302)]
+    assert f"Invitation sent to {world.sponsor_viewer.email}." in page
+    assert "sponsor" not in page.lower()
     assert not Membership.objects.filter(user=world.sponsor_viewer).exists()
+    (notice,) = mail.outbox
+    assert notice.to == [world.sponsor_viewer.email]
+    assert notice.subject == "About an invitation to Org A on TrialsNest"
+    assert "nothing was changed" in notice.body
+    assert "/accounts/" not in notice.body
+    assert "/organizations/" not in notice.body
+
+
+def test_the_form_answers_a_sponsor_viewers_address_as_it_answers_a_new_one(
+    world: World, admin: Client
+):
+    def answer(email: str) -> tuple[int, str, list[str]]:
+        response = admin.post("/settings/users/invite/", {"email": email, "role": Role.COORDINATOR})
+        shown = [
+            str(m).replace(email, "EMAIL")
+            for m in admin.get("/settings/users/invite/").context["messages"]
+        ]
+        return response.status_code, response["Location"], shown
+
+    sponsor_viewer = answer(world.sponsor_viewer.email)
+
+    assert sponsor_viewer == answer("somebody.new@example.com")
+    assert sponsor_viewer == (302, "/settings/", ["Invitation sent to EMAIL."])
 
 
 def test_it_invites_a_member_of_another_organization_without_touching_their_membership(
@@ -155,14 +185,15 @@ def test_it_invites_a_member_of_another_organization_without_touching_their_memb
     )
 
     assert response.status_code == 302
-    assert Membership.objects.get(user=world.outsider.user, organization=world.org_a).role == (
-        Role.SITE_LEAD
-    )
+    invitation = Membership.objects.get(user=world.outsider.user, organization=world.org_a)
+    assert invitation.role == Role.SITE_LEAD
+    assert (invitation.pending, invitation.is_active) == (True, False)
     world.outsider.refresh_from_db()
     assert world.outsider.role == Role.ORG_ADMIN
+    assert world.outsider.is_active
 
 
-def test_someone_with_an_account_is_told_they_were_added_instead_of_invited(
+def test_someone_with_an_account_is_told_they_were_invited_and_where_to_accept(
     world: World, admin: Client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,9 +204,15 @@ def test_someone_with_an_account_is_told_they_were_added_instead_of_invited(
 
     (message,) = mail.outbox
     assert message.to == [world.outsider.user.email]
-    assert "You now have access to Org A" in message.subject
-    assert "/accounts/login/" in message.body
+    assert message.subject == "You're invited to Org A on TrialsNest"
+    assert "invited to work in Org A" in message.body
+    assert "accept or decline the invitation here:\nhttp://testserver/organizations/" in (
+        message.body
+    )
     assert "/accounts/welcome/" not in message.body
+    assert "You now have access" not in message.body
+    html = message.alternatives[0][0]  # type: ignore[attr-defined]
+    assert 'href="http://testserver/organizations/"' in html
 
 
 def test_resending_an_invitation_sends_a_new_email(

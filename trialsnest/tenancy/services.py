@@ -1,4 +1,5 @@
-"""Writes to tenancy: invitations, roles, restrictions, deactivation, sites and StudySites.
+"""Writes to tenancy: roles, restrictions, deactivation, sites and StudySites (invitations are
+in trialsnest/tenancy/invitations.py).
 
 Each function is atomic and writes its audit event in the same transaction; e-mails go out
 after commit through Celery.
@@ -9,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -37,14 +37,14 @@ STUDY_SITE_FIELDS = ("recruitment_status", "enrollment_target", "lay_summary", "
 REPORT_PERMISSION = "studies.view_studysite_reports"
 
 
-def _restrictions(membership: Membership) -> dict[str, Any]:
+def restrictions_of(membership: Membership) -> dict[str, Any]:
     return {
         "restricted_sites": [str(s.code) for s in membership.restricted_sites.all()],
         "restricted_study_sites": [str(s.code) for s in membership.restricted_study_sites.all()],
     }
 
 
-def _check_restrictions(
+def check_restrictions(
     organization: Organization, sites: Iterable[Site], study_sites: Iterable[StudySite]
 ) -> None:
     organizations = {s.organization_id for s in sites} | {s.organization_id for s in study_sites}
@@ -52,73 +52,13 @@ def _check_restrictions(
         raise ValidationError("Restrictions must name this organization's sites and studies.")
 
 
-@transaction.atomic
-def membership_invite(
-    *,
-    organization: Organization,
-    email: str,
-    role: Role,
-    actor: Actor,
-    first_name: str = "",
-    last_name: str = "",
-    sites: Iterable[Site] = (),
-    study_sites: Iterable[StudySite] = (),
-    base_url: str = "",
-) -> Membership:
-    """Invite someone by e-mail: a new user gets an account without a password and a link."""
-    email = email.strip().lower()
-    sites, study_sites = list(sites), list(study_sites)
-    _check_restrictions(organization, sites, study_sites)
-    user = get_user_model().objects.filter(email=email).first()
-    if user is None:
-        user = User.objects.create_user(email, first_name=first_name, last_name=last_name)
-    elif Membership.objects.filter(user=user, organization=organization).exists():
-        raise ValidationError({"email": "This person is already a member of the organization."})
-    elif hasattr(user, "sponsor_membership"):
-        raise ValidationError({"email": "This address belongs to a sponsor viewer."})
-    membership = Membership.objects.create(user=user, organization=organization, role=role)
-    membership.restricted_sites.set(sites)
-    membership.restricted_study_sites.set(study_sites)
-    audit_record(
-        action="membership.invited",
-        actor=actor.user,
-        organization=organization,
-        obj=membership,
-        changes={"role": {"old": None, "new": role}, **_restriction_changes({}, membership)},
-        request=actor.request,
-    )
-    _send_invitation_after_commit(membership, base_url)
-    return membership
-
-
-def _restriction_changes(before: dict[str, Any], membership: Membership) -> dict[str, Any]:
-    after = _restrictions(membership)
+def restriction_changes(before: dict[str, Any], membership: Membership) -> dict[str, Any]:
+    after = restrictions_of(membership)
     return (
         changed_fields(old=before, new=after)
         if before
         else {k: {"old": None, "new": v} for k, v in after.items() if v}
     )
-
-
-def _send_invitation_after_commit(membership: Membership, base_url: str) -> None:
-    from trialsnest.tenancy.tasks import send_invitation
-
-    membership_id = membership.pk
-    transaction.on_commit(lambda: send_invitation.delay(membership_id, base_url))
-
-
-@transaction.atomic
-def membership_resend_invitation(*, membership: Membership, actor: Actor, base_url: str) -> None:
-    if membership.user.has_usable_password():
-        raise ValidationError("This person has already set a password.")
-    audit_record(
-        action="membership.invitation_resent",
-        actor=actor.user,
-        organization=membership.organization,
-        obj=membership,
-        request=actor.request,
-    )
-    _send_invitation_after_commit(membership, base_url)
 
 
 def _other_active_admins(membership: Membership) -> bool:
@@ -143,7 +83,7 @@ def membership_update(
     """Change role and restrictions; each kind of change is its own audit event."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     sites, study_sites = list(sites), list(study_sites)
-    _check_restrictions(membership.organization, sites, study_sites)
+    check_restrictions(membership.organization, sites, study_sites)
     if (
         membership.role == Role.ORG_ADMIN
         and role != Role.ORG_ADMIN
@@ -161,10 +101,10 @@ def membership_update(
         )
         membership.role = role
         membership.save(update_fields=["role"])
-    before = _restrictions(membership)
+    before = restrictions_of(membership)
     membership.restricted_sites.set(sites)
     membership.restricted_study_sites.set(study_sites)
-    changes = _restriction_changes(before, membership)
+    changes = restriction_changes(before, membership)
     if changes:
         audit_record(
             action="membership.restrictions_changed",
@@ -187,6 +127,9 @@ def membership_set_active(
 ) -> Membership:
     """Deactivate (the user is signed out on their next request) or reactivate a member."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.pending:
+        # Reactivating would let the organization skip the invited user's consent.
+        raise ValidationError("This invitation waits for its answer; it gives no access yet.")
     if membership.is_active == active:
         return membership
     if not active:
