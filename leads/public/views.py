@@ -163,7 +163,7 @@ def _interest(
     refusal: str | Promise = ""
     status = 200
     if request.method == "POST":
-        form = InterestForm(request.POST, sites=sites)
+        form = InterestForm(request.POST, sites=sites, entry=entry)
         if request.POST.get(HONEYPOT):
             refusal = _(
                 "Sorry, we could not accept this form. Please try again, or contact the study "
@@ -172,7 +172,7 @@ def _interest(
             status = 400
         elif form.is_valid():
             if ratelimit.allow(settings.INTEREST_RATE_LIMIT, "interest", _client_ip(request)):
-                study_site = form.study_site(entry)
+                study_site = form.study_site()
                 payload = submission_payload(form, language=_language(), attribution=attribution)
                 submission = submission_receive(
                     channel=Submission.Channel.WEB_FORM,
@@ -195,7 +195,7 @@ def _interest(
             "site": str(entry.code) if entry else ANY_SITE,
             "material": _plain(request.GET.get("material", ""), 60),
         }
-        form = InterestForm(initial=initial, sites=sites)
+        form = InterestForm(initial=initial, sites=sites, entry=entry)
     context = {
         "study": study,
         "sites": [

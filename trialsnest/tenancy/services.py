@@ -17,6 +17,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import Actor, audit_record, changed_fields
+from trialsnest.lib.text import LINE_MAX, NOTE_MAX, check_text
 from trialsnest.studies.models import Study, StudySite
 from trialsnest.studies.signals import recruitment_status_changed
 from trialsnest.tenancy.models import Membership, Organization, Role, Site
@@ -126,6 +127,7 @@ def membership_set_active(
     reason: str = "",
 ) -> Membership:
     """Deactivate (the user is signed out on their next request) or reactivate a member."""
+    check_text(reason, field="reason", max_length=LINE_MAX)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.pending:
         # Reactivating would let the organization skip the invited user's consent.
@@ -174,6 +176,11 @@ def site_save(*, site: Site, actor: Actor) -> Site:
     return site
 
 
+def _check_lay_summary(fields: dict[str, Any]) -> None:
+    summary = fields.get("lay_summary") or ""
+    check_text(summary, field="lay_summary", max_length=NOTE_MAX, multiline=True)
+
+
 @transaction.atomic
 def study_site_create(
     *,
@@ -187,6 +194,7 @@ def study_site_create(
         raise ValidationError({"site": "Pick one of this organization's sites."})
     if StudySite.objects.filter(site=site, study=study).exists():
         raise ValidationError({"study": "This study already runs at this site."})
+    _check_lay_summary(fields)
     study_site = StudySite(organization=organization, site=site, study=study, **fields)
     study_site.full_clean()
     study_site.save()
@@ -218,6 +226,7 @@ def study_site_update(
 ) -> StudySite:
     """Change a StudySite's settings and, when `viewers` is given, who its reports are shared
     with: all of it or (a refused share, say) none of it."""
+    _check_lay_summary(fields)
     study_site = StudySite.objects.select_for_update().get(pk=study_site.pk)
     before = _snapshot(study_site, STUDY_SITE_FIELDS)
     for name, value in fields.items():

@@ -199,13 +199,14 @@ def settings_user_reactivate(request: TenantRequest, code: str) -> HttpResponse:
 def _set_active(request: TenantRequest, code: str, *, active: bool) -> HttpResponse:
     membership = get_membership_for_user(request, code)
     form = DeactivateForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
         services.membership_set_active(
             membership=membership,
             active=active,
             actor=Actor.of(request),
-            reason=reason,
+            reason=form.cleaned_data["reason"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
