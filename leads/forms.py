@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from leads.intake.csv.reader import FIELDS as CSV_FIELDS
 from leads.models import (
+    BLOCKER_TEXT_MAX,
     TRANSITIONS,
     ActionKind,
     Blocker,
@@ -26,7 +27,7 @@ from leads.models import (
     Source,
     Status,
 )
-from leads.services.leads import BLOCKER_TEXT_MAX, check_due_time
+from leads.services.leads import check_due_time
 from trialsnest.lib.forms import PlainTextField
 from trialsnest.lib.text import LINE_MAX, NOTE_MAX, single_line
 from trialsnest.studies.models import StudySite

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.models import (
+    BLOCKER_TEXT_MAX,
     DEFAULT_ACTION,
     MILESTONE,
     OPEN_STATUSES,
@@ -36,8 +37,6 @@ from trialsnest.audit.services import Actor, audit_record, changed_fields
 from trialsnest.lib.text import LINE_MAX, NOTE_MAX, check_text
 from trialsnest.studies.models import RecruitmentStatus, StudySite
 from trialsnest.tenancy.models import Membership
-
-BLOCKER_TEXT_MAX = 300  # Lead.blocker_text's column
 
 
 def check_due_time(moment: datetime) -> None:
