@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from leads.intake.csv.reader import FIELDS as CSV_FIELDS
 from leads.models import (
+    BLOCKER_TEXT_MAX,
     TRANSITIONS,
     ActionKind,
     Blocker,
@@ -27,6 +28,8 @@ from leads.models import (
     Status,
 )
 from leads.services.leads import check_due_time
+from trialsnest.lib.forms import PlainTextField
+from trialsnest.lib.text import LINE_MAX, NOTE_MAX, single_line
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership
 from trialsnest.tenancy.selectors import members_who_see, visible_study_sites
@@ -77,7 +80,12 @@ class AttemptForm(LeadForm):
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
     outcome = forms.ChoiceField(choices=Outcome.choices)
     direction = forms.ChoiceField(choices=Direction.choices, initial=Direction.OUTBOUND)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = PlainTextField(
+        required=False,
+        max_length=NOTE_MAX,
+        multiline=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     confirm_opt_out = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -88,7 +96,7 @@ class AttemptForm(LeadForm):
 
 class NextActionForm(LeadForm):
     kind = forms.ChoiceField(choices=ActionKind.choices, label="Next action")
-    note = forms.CharField(required=False, max_length=500)
+    note = PlainTextField(required=False, max_length=LINE_MAX)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,7 +113,7 @@ class SnoozeForm(LeadForm):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+    text = PlainTextField(label="Note", max_length=NOTE_MAX, multiline=True)
 
 
 class StatusForm(LeadForm):
@@ -113,7 +121,7 @@ class StatusForm(LeadForm):
     close_reason = forms.ChoiceField(
         choices=[("", "—"), *CloseReason.choices], required=False, label="Close reason"
     )
-    reason = forms.CharField(required=False, max_length=500, label="Reason (needed to reopen)")
+    reason = PlainTextField(required=False, max_length=LINE_MAX, label="Reason (needed to reopen)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -133,13 +141,17 @@ class AssignForm(LeadForm):
 
 class BlockerForm(LeadForm):
     blocker = forms.ChoiceField(choices=[("", "None"), *Blocker.choices], required=False)
-    blocker_text = forms.CharField(required=False, max_length=300, label="What blocks it")
+    blocker_text = PlainTextField(
+        required=False, max_length=BLOCKER_TEXT_MAX, label="What blocks it"
+    )
 
 
 class OptOutForm(forms.Form):
     channel = forms.ChoiceField(choices=Channel.choices)
-    evidence = forms.CharField(
-        required=False, max_length=500, help_text="What they said, and how (e.g. “STOP” by SMS)."
+    evidence = PlainTextField(
+        required=False,
+        max_length=LINE_MAX,
+        help_text="What they said, and how (e.g. “STOP” by SMS).",
     )
 
 
@@ -148,7 +160,7 @@ class SearchForm(forms.Form):
 
 
 class SavedViewForm(forms.Form):
-    name = forms.CharField(max_length=80, error_messages={"required": "Name the view to save it."})
+    name = PlainTextField(max_length=80, error_messages={"required": "Name the view to save it."})
     query = forms.CharField(max_length=1000, required=False)
     shared = forms.BooleanField(required=False)
 
@@ -193,6 +205,7 @@ class BulkForm(forms.Form):
 
 class PolicyForm(forms.ModelForm[Policy]):
     cadence = forms.CharField(
+        max_length=200,
         label="Contact cadence (hours after the first attempt)",
         help_text="Comma-separated, e.g. 0, 24, 72, 168 for now, +1 day, +3 days, +7 days.",
     )
@@ -245,7 +258,7 @@ class UploadForm(forms.Form):
         queryset=StudySite.objects.none(), label="Study at site"
     )
     source = forms.ChoiceField(choices=Source.choices, initial=Source.VENDOR_LIST)
-    campaign = forms.CharField(max_length=200, required=False)
+    campaign = PlainTextField(max_length=200, required=False)
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -282,11 +295,11 @@ class MappingForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(
+    name = PlainTextField(
         max_length=100, help_text="For you: who uses it and for what, e.g. “Acme referrals”."
     )
     source = forms.ChoiceField(choices=Source.choices, initial=Source.REFERRAL_PARTNER)
-    referral_partner = forms.CharField(
+    referral_partner = PlainTextField(
         max_length=200,
         required=False,
         help_text="Required when the source is a referral partner. The key sees only the "
@@ -319,6 +332,7 @@ class MaterialForm(forms.ModelForm[RecruitmentMaterial]):
         super().__init__(*args, **kwargs)
         self.organization_id = membership.organization_id
         self.instance.organization_id = membership.organization_id
+        self.fields["title"].validators.append(single_line)
         field: Any = self.fields["study_site"]
         field.queryset = visible_study_sites(membership).select_related("site", "study")
         field.empty_label = "All studies of the organization"

@@ -218,6 +218,9 @@ class Source(models.TextChoices):
 OPEN_Q = Q(status__in=OPEN_STATUSES)
 
 
+BLOCKER_TEXT_MAX = 300  # what an "other" blocker's text may say
+
+
 class Lead(models.Model):
     """One person's candidacy for one StudySite."""
 
@@ -268,7 +271,7 @@ class Lead(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     blocker = models.CharField(max_length=30, choices=Blocker.choices, blank=True)
-    blocker_text = models.CharField(max_length=300, blank=True)
+    blocker_text = models.CharField(max_length=BLOCKER_TEXT_MAX, blank=True)
     next_action = models.CharField(max_length=30, choices=ActionKind.choices, blank=True)
     next_action_due_at = models.DateTimeField(null=True, blank=True)
     # The one time that orders the queue: when this lead next needs someone. Null when closed

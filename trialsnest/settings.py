@@ -110,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on every answer that may carry personal data (signed in, API, POST).
+    "trialsnest.lib.caching.NoStoreMiddleware",
     # Before the tenancy middleware: a sign-out there tells the user why, as a message.
     "django.contrib.messages.middleware.MessageMiddleware",
     "trialsnest.tenancy.middleware.SessionTimeoutMiddleware",

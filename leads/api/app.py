@@ -6,6 +6,8 @@ own, and reads only the leads it sent (leads/api/endpoints.py).
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from limits import parse
 from ninja import NinjaAPI
@@ -25,8 +27,9 @@ api = NinjaAPI(
         "Authenticate with `Authorization: Bearer <API key>`; an org admin creates keys in "
         "Settings → API keys. Send an `Idempotency-Key` header (e.g. a UUID) with each new "
         "lead: a retry with the same key and body returns the first answer and creates nothing. "
-        "Errors: 401 bad or revoked key, 404 unknown lead, 422 field errors "
-        '(`{"detail", "errors": [{"field", "message"}]}`), 429 rate limit (see Retry-After).'
+        "Errors: 401 bad or revoked key, 404 unknown lead, 413 body too large, 422 field errors "
+        '(`{"detail", "errors": [{"field", "message"}]}`, 413 too), 429 rate limit (see '
+        "Retry-After)."
     ),
     urls_namespace="api",
     auth=BearerApiKey(),
@@ -59,6 +62,16 @@ def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     # The moving window frees a slot within one window at the latest.
     response["Retry-After"] = str(parse(limit).get_expiry())
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django would answer with its HTML error page; a client of this API reads JSON.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    message = f"The request body is larger than {limit:,} bytes."
+    return JsonResponse(
+        error_body([("body", message)], detail="The request is too large."), status=413
+    )
 
 
 @api.exception_handler(Http404)

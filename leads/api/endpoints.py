@@ -122,6 +122,7 @@ def _received(submission: Submission) -> dict[str, Any]:
         200: LeadOut,
         202: ReceivedOut,
         400: ErrorOut,
+        413: ValidationErrorOut,
         422: ValidationErrorOut,
         **ERRORS,
     },
@@ -133,6 +134,7 @@ def _received(submission: Submission) -> dict[str, Any]:
                 "description": "Received and kept, but not a lead this key can follow (e.g. the "
                 "person already had an open lead for this study from another source)."
             },
+            413: {"description": "The body is larger than the server accepts."},
         }
     },
 )

@@ -15,9 +15,11 @@ class Rejected(Exception):
         self.errors = errors
 
 
-def error_body(errors: list[tuple[str, str]]) -> dict[str, Any]:
+def error_body(
+    errors: list[tuple[str, str]], detail: str = "The request is not valid."
+) -> dict[str, Any]:
     return {
-        "detail": "The request is not valid.",
+        "detail": detail,
         "errors": [{"field": field, "message": message} for field, message in errors],
     }
 

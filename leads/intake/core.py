@@ -29,6 +29,8 @@ from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.db import advisory_lock
 from trialsnest.lib.emails import normalize_email
 from trialsnest.lib.phones import normalize_phone
+from trialsnest.lib.postal import normalize_postal_code
+from trialsnest.lib.text import NAME_MAX, text_problem
 from trialsnest.studies.models import StudySite
 
 
@@ -99,6 +101,7 @@ def intake(
     api_key: ApiKey | None = None,
     received_at: datetime | None = None,
 ) -> IntakeResult:
+    person = clean_person_fields(person, study_site.site.country)
     phone, email = clean_contact(person.get("phone", ""), person.get("email", ""))
     organization_id = study_site.organization_id
     advisory_lock(*(f"intake:{organization_id}:{value}" for value in (phone, email) if value))
@@ -205,3 +208,26 @@ def _update_known_person(
             },
             request=actor.request,
         )
+
+
+# What each door may send in the person's typed fields (their columns' lengths).
+PERSON_TEXT = {"first_name": NAME_MAX, "last_name": NAME_MAX, "preferred_time": 100}
+
+
+def clean_person_fields(person: dict[str, Any], country: str) -> dict[str, Any]:
+    """The person's fields as every door must send them: names without control characters and
+    within their columns, the postal code in the form of the site's country (normalised)."""
+    errors: dict[str, str] = {}
+    for name, limit in PERSON_TEXT.items():
+        value = person.get(name)
+        if isinstance(value, str) and (problem := text_problem(value, max_length=limit)):
+            errors[name] = str(problem)
+    cleaned = dict(person)
+    if person.get("postal_code"):
+        try:
+            cleaned["postal_code"] = normalize_postal_code(str(person["postal_code"]), country)
+        except ValidationError as exc:
+            errors["postal_code"] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned

@@ -102,6 +102,7 @@ SITE_FIELDS = (
     "site__city",
     "site__state",
     "site__postal_code",
+    "site__country",
 )
 
 

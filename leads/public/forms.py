@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -12,7 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from leads.models import Channel
 from leads.public.catalog import place_of
 from trialsnest.lib.emails import normalize_email
+from trialsnest.lib.forms import PlainTextField
 from trialsnest.lib.phones import normalize_phone
+from trialsnest.lib.postal import BASIC, normalize_postal_code
+from trialsnest.lib.text import NAME_MAX
 from trialsnest.studies.models import StudySite
 
 # Consent ------------------------------------------------------------------------------------
@@ -66,7 +68,7 @@ class SearchForm(forms.Form):
 
 ANY_SITE = "any"
 HONEYPOT = "website"
-POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,8}[A-Za-z0-9]$")
+BASIC_POSTAL_CODE = BASIC.pattern
 PREFERRED_TIMES = [
     ("", _("Any time")),
     ("morning", _("Morning")),
@@ -79,14 +81,14 @@ class InterestForm(forms.Form):
     site = forms.ChoiceField(
         label=_("Where would you like to take part?"), widget=forms.RadioSelect
     )
-    first_name = forms.CharField(
+    first_name = PlainTextField(
         label=_("First name"),
-        max_length=100,
+        max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
-    last_name = forms.CharField(
+    last_name = PlainTextField(
         label=_("Last name"),
-        max_length=100,
+        max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     phone = forms.CharField(
@@ -119,16 +121,19 @@ class InterestForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one way the study team may contact you.")},
     )
-    material = forms.CharField(
+    material = PlainTextField(
         label=_("Code from a flyer or ad"),
         max_length=60,
         required=False,
         help_text=_("If a flyer, poster or ad gave you a code, type it here."),
     )
 
-    def __init__(self, *args: Any, sites: list[StudySite], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sites: list[StudySite], entry: StudySite | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.sites = sites
+        # The site page the visitor came from, if any: it decides where "any site" goes.
+        self.sites, self.entry = sites, entry
         if len(sites) == 1:
             del self.fields["site"]
         else:
@@ -158,15 +163,26 @@ class InterestForm(forms.Form):
 
     def clean_postal_code(self) -> str:
         value = " ".join(str(self.cleaned_data["postal_code"]).split()).upper()
-        if not POSTAL_CODE.match(value):
+        if not BASIC_POSTAL_CODE.fullmatch(value):
             raise ValidationError(_("Enter a ZIP code, such as 60601."), code="invalid")
         return value
+
+    def _check_postal_code_for_the_site(self, data: dict[str, Any]) -> None:
+        # Checked against the country of the site the interest goes to, once that is known.
+        if not data.get("postal_code") or not self.sites or "site" in self.errors:
+            return
+        country = self.study_site().site.country
+        try:
+            data["postal_code"] = normalize_postal_code(data["postal_code"], country)
+        except ValidationError as error:
+            self.add_error("postal_code", error)
 
     def clean_material(self) -> str:
         return str(self.cleaned_data["material"]).strip()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        self._check_postal_code_for_the_site(data)
         phone, email = data.get("phone", ""), data.get("email", "")
         checked = set(data.get("consent") or ())
         contact_errors = "phone" in self.errors or "email" in self.errors
@@ -188,9 +204,10 @@ class InterestForm(forms.Form):
                 )
         return data
 
-    def study_site(self, entry: StudySite | None) -> StudySite:
+    def study_site(self) -> StudySite:
         """The chosen StudySite. "Any site" is the one its organization ranks first (lowest rank):
         the organization of the site page the visitor came from, else the best rank overall."""
+        entry = self.entry
         if "site" not in self.fields:
             return self.sites[0]
         chosen = self.cleaned_data["site"]

@@ -164,7 +164,7 @@ def _interest(
     refusal: str | Promise = ""
     status = 200
     if request.method == "POST":
-        form = InterestForm(request.POST, sites=sites)
+        form = InterestForm(request.POST, sites=sites, entry=entry)
         if request.POST.get(HONEYPOT):
             refusal = _(
                 "Sorry, we could not accept this form. Please try again, or contact the study "
@@ -173,7 +173,7 @@ def _interest(
             status = 400
         elif form.is_valid():
             if ratelimit.allow(settings.INTEREST_RATE_LIMIT, "interest", _client_ip(request)):
-                study_site = form.study_site(entry)
+                study_site = form.study_site()
                 payload = submission_payload(form, language=_language(), attribution=attribution)
                 # The lead is made by a worker: the visitor's answer never waits on intake
                 # or on the broker. The work is in the outbox with the submission, so a
@@ -198,7 +198,7 @@ def _interest(
             "site": str(entry.code) if entry else ANY_SITE,
             "material": _plain(request.GET.get("material", ""), 60),
         }
-        form = InterestForm(initial=initial, sites=sites)
+        form = InterestForm(initial=initial, sites=sites, entry=entry)
     context = {
         "study": study,
         "sites": [

@@ -15,6 +15,7 @@ from leads.services.people import opted_out_of
 from leads.services.policies import policy_for, sla_deadline
 from leads.services.timeline import activity_add
 from trialsnest.audit.services import Actor
+from trialsnest.lib.text import NOTE_MAX, check_text
 
 
 class OptOutWarning(Exception):
@@ -41,6 +42,7 @@ def lead_log_attempt(
     StudySite's cadence; after the last one, "close as unreachable" is due when the final
     waiting period ends.
     """
+    check_text(note.strip(), field="note", max_length=NOTE_MAX, multiline=True)
     lead = lead_lock(lead, version)
     if not lead.is_open:
         raise ValidationError("Reopen the lead before logging contact.")

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.models import (
+    BLOCKER_TEXT_MAX,
     DEFAULT_ACTION,
     MILESTONE,
     OPEN_STATUSES,
@@ -33,6 +34,7 @@ from leads.services.locking import lead_lock, lead_save, lead_snapshot
 from leads.services.policies import policy_for, refresh_attention, sla_deadline
 from leads.services.timeline import activity_add
 from trialsnest.audit.services import Actor, audit_record, changed_fields
+from trialsnest.lib.text import LINE_MAX, NOTE_MAX, check_text
 from trialsnest.studies.models import RecruitmentStatus, StudySite
 from trialsnest.tenancy.models import Membership
 
@@ -123,6 +125,7 @@ def lead_set_next_action(
     version: int | None = None,
     note: str = "",
 ) -> Lead:
+    check_text(note, field="note", max_length=LINE_MAX)
     lead = lead_lock(lead, version)
     if not lead.is_open:
         raise ValidationError("A closed lead has no next action.")
@@ -156,7 +159,7 @@ def lead_snooze(*, lead: Lead, until: datetime, actor: Actor, version: int | Non
 @transaction.atomic
 def lead_add_note(*, lead: Lead, text: str, actor: Actor) -> Activity:
     """Notes never conflict: they add to the timeline without changing the lead."""
-    text = text.strip()
+    text = check_text(text.strip(), field="text", max_length=NOTE_MAX, multiline=True)
     if not text:
         raise ValidationError({"text": "Write the note first."})
     lead = lead_lock(lead, None)
@@ -175,6 +178,7 @@ def lead_add_note(*, lead: Lead, text: str, actor: Actor) -> Activity:
 def lead_set_blocker(
     *, lead: Lead, blocker: str, actor: Actor, text: str = "", version: int | None = None
 ) -> Lead:
+    check_text(text.strip(), field="blocker_text", max_length=BLOCKER_TEXT_MAX)
     lead = lead_lock(lead, version)
     if blocker and blocker not in Blocker.values:
         raise ValidationError({"blocker": "Pick a blocker."})
@@ -218,7 +222,7 @@ def lead_change_status(
                 f"Allowed: {allowed}."
             }
         )
-    reason = reason.strip()
+    reason = check_text(reason.strip(), field="reason", max_length=LINE_MAX)
     if status == Status.CLOSED and close_reason not in CloseReason.values:
         raise ValidationError({"close_reason": "Say why the lead is closed."})
     if lead.status == Status.CLOSED and not reason:

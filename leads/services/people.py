@@ -14,6 +14,7 @@ from leads.services.timeline import activity_add
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.emails import normalize_email
 from trialsnest.lib.phones import normalize_phone
+from trialsnest.lib.text import LINE_MAX, check_text
 from trialsnest.tenancy.models import Organization
 
 
@@ -77,6 +78,7 @@ def person_record_opt_out(
     """Add to the opt-out ledger and withdraw consent for the channel at once."""
     if channel not in Channel.values:
         raise ValidationError({"channel": "Pick a channel."})
+    check_text(evidence, field="evidence", max_length=LINE_MAX)
     at = at or timezone.now()
     entry = OptOut.objects.create(
         person=person,

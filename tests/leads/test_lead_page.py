@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -529,3 +530,68 @@ def test_the_policy_form_refuses_hours_no_calendar_reaches(
     )
 
     assert (saved.status_code, attempt.status_code) == (200, 302)
+
+
+# Length limits and characters ----------------------------------------------------------------
+
+
+def test_a_note_longer_than_the_limit_is_refused_with_a_message_and_not_kept(
+    world: World, lead: Lead
+):
+    notes_before = lead.activities.filter(kind=ActivityKind.NOTE).count()
+
+    response = post(signed_in(world.coordinator.user), lead, "note", {"text": "x" * 1_000_000})
+
+    assert response.status_code == 422
+    assert "Shorten this to 5000 characters or fewer (it has 1000000)." in text(response)
+    assert lead.activities.filter(kind=ActivityKind.NOTE).count() == notes_before
+    assert len(page(signed_in(world.coordinator.user), lead).content) < 100_000
+
+
+def test_the_note_service_refuses_a_long_note_for_every_door(world: World, lead: Lead):
+    with pytest.raises(ValidationError) as refusal:
+        lead_add_note(lead=lead, text="x" * 5001, actor=actor_of(world, "coordinator"))
+
+    assert refusal.value.message_dict == {
+        "text": ["Shorten this to 5000 characters or fewer (it has 5001)."]
+    }
+    note = lead_add_note(lead=lead, text="y" * 5000, actor=actor_of(world, "coordinator"))
+    assert len(note.text) == 5000
+
+
+def test_a_note_keeps_its_line_breaks_but_not_an_escape_sequence(world: World, lead: Lead):
+    coordinator = signed_in(world.coordinator.user)
+
+    refused = post(coordinator, lead, "note", {"text": "Called\x1b[2J twice"})
+    kept = post(coordinator, lead, "note", {"text": "Called twice,\r\nleft a message"})
+
+    assert refused.status_code == 422
+    assert "Remove the control characters" in text(refused)
+    assert kept.status_code == 302
+    assert lead.activities.filter(text="Called twice,\r\nleft a message").exists()
+
+
+def test_a_contact_attempts_note_and_a_reopen_reason_are_limited_in_the_services_too(
+    world: World, lead: Lead
+):
+    actor = actor_of(world, "coordinator")
+
+    with pytest.raises(ValidationError) as attempt:
+        lead_log_attempt(
+            lead=lead,
+            channel=Channel.PHONE,
+            outcome=Outcome.NO_ANSWER,
+            note="n" * 5001,
+            actor=actor,
+        )
+    closed = lead_change_status(
+        lead=lead, status=Status.CLOSED, close_reason=CloseReason.DUPLICATE, actor=actor
+    )
+    with pytest.raises(ValidationError) as reopen:
+        lead_change_status(lead=closed, status=Status.CONTACTING, reason="r" * 501, actor=actor)
+
+    assert "note" in attempt.value.message_dict
+    assert reopen.value.message_dict["reason"] == [
+        "Shorten this to 500 characters or fewer (it has 501)."
+    ]
+    assert fresh(lead).status == Status.CLOSED

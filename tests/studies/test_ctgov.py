@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.factories import StudySiteFactory
 from trialsnest.audit.models import AuditEvent
 from trialsnest.studies.models import Sponsor, Study
 
@@ -139,6 +140,30 @@ def test_importing_a_newer_version_updates_the_study(db, tmp_path: Path):
     assert study.registry_status == "COMPLETED"
     assert study.brief_title == "Toca 6, renamed"
     assert study.locations == []
+
+
+def test_the_operators_update_of_a_study_others_recruit_for_is_audited_field_by_field(
+    world, tmp_path: Path
+):
+    _import(ONE_STUDY)
+    study = Study.objects.get(nct_id="NCT02576665")
+    StudySiteFactory(site=world.site_a, study=study)
+    StudySiteFactory(site=world.site_b, study=study)
+    data = json.loads(ONE_STUDY.read_text())
+    data["protocolSection"]["identificationModule"]["briefTitle"] = "Toca 6, renamed"
+    data["protocolSection"]["descriptionModule"]["briefSummary"] = "A newer summary."
+
+    output = _import(path := _write(tmp_path, "newer.json", data))
+
+    assert f"{path}: 0 created, 1 updated" in output
+    assert "NCT02576665: brief_title, brief_summary changed" in output
+    study.refresh_from_db()
+    assert (study.brief_title, study.brief_summary) == ("Toca 6, renamed", "A newer summary.")
+    event = AuditEvent.objects.filter(action="studies.imported").latest("id")
+    assert (event.actor_id, event.organization_id) == (None, None)
+    assert event.changes["file"] == str(path)
+    assert event.changes["updated"] == ["NCT02576665"]
+    assert event.changes["changed_fields"] == {"NCT02576665": ["brief_title", "brief_summary"]}
 
 
 # Broken files ---------------------------------------------------------------------------------

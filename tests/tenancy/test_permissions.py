@@ -27,6 +27,7 @@ from leads.services import saved_view_create
 from tests.conftest import World, signed_in
 from tests.factories import LeadFactory
 from trialsnest.audit.services import Actor
+from trialsnest.tenancy.models import Membership
 
 PERSONAS = ("anonymous", "coordinator", "site_lead", "admin", "outsider", "sponsor")
 
@@ -128,6 +129,14 @@ def _org_a_people(world: World) -> dict[str, Any]:
     return {"code": first.code, "other": second.code}
 
 
+def _coordinators_invitation(world: World) -> dict[str, Any]:
+    """Org B invited org A's coordinator, who has not answered yet."""
+    invitation = Membership.objects.create(
+        user=world.coordinator.user, organization=world.org_b, pending=True, is_active=False
+    )
+    return {"code": invitation.code}
+
+
 def _no_kwargs(world: World) -> dict[str, Any]:
     return {}
 
@@ -164,6 +173,8 @@ def members(
 
 # POST-only views for members: a GET is refused before any lookup.
 MEMBER_ACTION_GET = members(coordinator=405, site_lead=405, admin=405, outsider=405)
+# POST-only views for anyone signed in.
+ANY_ACTION_GET = members(coordinator=405, site_lead=405, admin=405, outsider=405, sponsor=405)
 # Site-lead pages (site leads and org admins): a coordinator's role is refused.
 SITE_LEAD_PAGE = members(coordinator=403)
 QUEUE = To("/queue/")
@@ -227,6 +238,29 @@ MATRIX: dict[str, list[Row]] = {
                 sponsor=To("/"),
             ),
             data=lambda world: {"code": str(world.org_a.code)},
+        ),
+    ],
+    # Answering an invitation: only the invited user; anyone else's is a 404.
+    "invitation_accept": [
+        Row("GET", ANY_ACTION_GET, kwargs=_coordinators_invitation),
+        Row(
+            "POST",
+            members(coordinator=To("/"), site_lead=404, admin=404, outsider=404, sponsor=404),
+            kwargs=_coordinators_invitation,
+        ),
+    ],
+    "invitation_decline": [
+        Row("GET", ANY_ACTION_GET, kwargs=_coordinators_invitation),
+        Row(
+            "POST",
+            members(
+                coordinator=To("/organizations/"),
+                site_lead=404,
+                admin=404,
+                outsider=404,
+                sponsor=404,
+            ),
+            kwargs=_coordinators_invitation,
         ),
     ],
     # Settings: users

@@ -23,7 +23,7 @@ from trialsnest.audit.services import Actor
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership, Role, Site
 from trialsnest.tenancy.selectors import visible_study_sites
-from trialsnest.tenancy.services import study_site_update
+from trialsnest.tenancy.services import membership_set_active, study_site_update
 
 
 @pytest.fixture
@@ -136,14 +136,44 @@ def test_it_refuses_to_invite_an_existing_member_with_a_clear_message(world: Wor
     assert world.coordinator.role == Role.COORDINATOR
 
 
-def test_it_refuses_to_invite_a_sponsor_viewer(world: World, admin: Client):
-    response = admin.post(
-        "/settings/users/invite/",
-        {"email": world.sponsor_viewer.email, "role": Role.COORDINATOR},
-    )
+def test_inviting_a_sponsor_viewer_answers_like_any_invitation_and_sends_a_neutral_notice(
+    world: World, admin: Client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/settings/users/invite/",
+            {"email": world.sponsor_viewer.email, "role": Role.COORDINATOR},
+            follow=True,
+        )
 
-    assert "belongs to a sponsor viewer" in _error_next_to(response, "email")
+    page = response.content.decode()
+    assert response.redirect_chain == [("/settings/", 302)]
+    assert f"Invitation sent to {world.sponsor_viewer.email}." in page
+    assert "sponsor" not in page.lower()
     assert not Membership.objects.filter(user=world.sponsor_viewer).exists()
+    (notice,) = mail.outbox
+    assert notice.to == [world.sponsor_viewer.email]
+    assert notice.subject == "About an invitation to Org A on TrialsNest"
+    assert "nothing was changed" in notice.body
+    assert "/accounts/" not in notice.body
+    assert "/organizations/" not in notice.body
+
+
+def test_the_form_answers_a_sponsor_viewers_address_as_it_answers_a_new_one(
+    world: World, admin: Client
+):
+    def answer(email: str) -> tuple[int, str, list[str]]:
+        response = admin.post("/settings/users/invite/", {"email": email, "role": Role.COORDINATOR})
+        shown = [
+            str(m).replace(email, "EMAIL")
+            for m in admin.get("/settings/users/invite/").context["messages"]
+        ]
+        return response.status_code, response["Location"], shown
+
+    sponsor_viewer = answer(world.sponsor_viewer.email)
+
+    assert sponsor_viewer == answer("somebody.new@example.com")
+    assert sponsor_viewer == (302, "/settings/", ["Invitation sent to EMAIL."])
 
 
 def test_it_invites_a_member_of_another_organization_without_touching_their_membership(
@@ -155,14 +185,15 @@ def test_it_invites_a_member_of_another_organization_without_touching_their_memb
     )
 
     assert response.status_code == 302
-    assert Membership.objects.get(user=world.outsider.user, organization=world.org_a).role == (
-        Role.SITE_LEAD
-    )
+    invitation = Membership.objects.get(user=world.outsider.user, organization=world.org_a)
+    assert invitation.role == Role.SITE_LEAD
+    assert (invitation.pending, invitation.is_active) == (True, False)
     world.outsider.refresh_from_db()
     assert world.outsider.role == Role.ORG_ADMIN
+    assert world.outsider.is_active
 
 
-def test_someone_with_an_account_is_told_they_were_added_instead_of_invited(
+def test_someone_with_an_account_is_told_they_were_invited_and_where_to_accept(
     world: World, admin: Client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,9 +204,15 @@ def test_someone_with_an_account_is_told_they_were_added_instead_of_invited(
 
     (message,) = mail.outbox
     assert message.to == [world.outsider.user.email]
-    assert "You now have access to Org A" in message.subject
-    assert "/accounts/login/" in message.body
+    assert message.subject == "You're invited to Org A on TrialsNest"
+    assert "invited to work in Org A" in message.body
+    assert "accept or decline the invitation here:\nhttp://testserver/organizations/" in (
+        message.body
+    )
     assert "/accounts/welcome/" not in message.body
+    assert "You now have access" not in message.body
+    html = message.alternatives[0][0]  # type: ignore[attr-defined]
+    assert 'href="http://testserver/organizations/"' in html
 
 
 def test_resending_an_invitation_sends_a_new_email(
@@ -582,3 +619,73 @@ def test_a_user_without_an_organization_is_told_so(world: World):
 
     assert "No access yet" in response.content.decode()
     assert _nav_links(response) == []
+
+
+# Characters, lengths and postal codes on the staff screens -----------------------------------
+
+
+def test_the_invite_form_refuses_an_escape_sequence_in_a_name(world: World, admin: Client):
+    response = admin.post(
+        "/settings/users/invite/",
+        {"email": "esc@example.com", "first_name": "Eve\x1b]0;pwned\x07", "role": "coordinator"},
+    )
+
+    assert response.status_code == 200
+    assert "Remove the control characters" in _error_next_to(response, "first_name")
+    assert not Membership.objects.filter(user__email="esc@example.com").exists()
+
+
+def test_a_site_name_with_a_control_character_is_refused(world: World, admin: Client):
+    response = admin.post(f"/settings/sites/{world.site_a.code}/", _site_form(name="A\x1bNorth"))
+
+    assert response.status_code == 200
+    assert "Remove the control characters" in _error_next_to(response, "name")
+    world.site_a.refresh_from_db()
+    assert world.site_a.name == "A North"
+
+
+def test_a_sites_postal_code_is_checked_for_its_country(world: World, admin: Client):
+    refused = admin.post("/settings/sites/new/", _site_form(postal_code="6060"))
+    canadian = admin.post(
+        "/settings/sites/new/",
+        _site_form(name="Toronto", country="Canada", postal_code="m5g2c4", state="Ontario"),
+    )
+
+    assert "Enter a ZIP code, such as 60601." in _error_next_to(refused, "postal_code")
+    assert canadian.status_code == 302
+    assert Site.objects.get(name="Toronto").postal_code == "M5G 2C4"
+
+
+def test_a_lay_summary_is_limited_on_the_form_and_in_the_service(world: World, admin: Client):
+    response = admin.post(
+        f"/settings/studies/{world.study_site_a.code}/",
+        {"recruitment_status": "recruiting", "rank": 100, "lay_summary": "x" * 5001},
+    )
+
+    assert "Shorten this to 5000 characters or fewer (it has 5001)." in _error_next_to(
+        response, "lay_summary"
+    )
+    with pytest.raises(ValidationError) as refusal:
+        study_site_update(
+            study_site=world.study_site_a, lay_summary="x" * 5001, actor=Actor(world.admin.user)
+        )
+    assert "lay_summary" in refusal.value.message_dict
+    world.study_site_a.refresh_from_db()
+    assert world.study_site_a.lay_summary == ""
+
+
+def test_a_deactivation_reason_is_limited(world: World, admin: Client):
+    response = admin.post(
+        f"/settings/users/{world.coordinator.code}/deactivate/", {"reason": "r" * 501}, follow=True
+    )
+
+    assert "Shorten this to 500 characters or fewer (it has 501)." in response.content.decode()
+    world.coordinator.refresh_from_db()
+    assert world.coordinator.is_active
+    with pytest.raises(ValidationError) as refusal:
+        membership_set_active(
+            membership=world.site_lead, active=False, reason="r" * 501, actor=Actor(None)
+        )
+    assert "reason" in refusal.value.message_dict
+    world.site_lead.refresh_from_db()
+    assert world.site_lead.is_active

@@ -36,6 +36,10 @@ class StudyRecord:
 class ImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    # Already in the catalog and left as they were (an organization's upload never edits them).
+    kept: list[str] = field(default_factory=list)
+    # Per updated study, the fields whose values the new file changed.
+    changed: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _dict(value: Any, where: str) -> dict[str, Any]:
@@ -148,16 +152,27 @@ def read_text(text: str) -> list[StudyRecord]:
 
 
 @transaction.atomic
-def import_records(records: list[StudyRecord]) -> ImportResult:
-    """Insert or update by NCT id; re-importing updates instead of duplicating."""
+def import_records(records: list[StudyRecord], *, update_existing: bool) -> ImportResult:
+    """Insert by NCT id; a study already in the catalog is updated from the record only when
+    `update_existing` (an operator's import), else kept untouched. Never duplicates."""
     result = ImportResult()
     for record in records:
+        study = Study.objects.select_for_update().filter(nct_id=record.nct_id).first()
+        if study is not None and not update_existing:
+            result.kept.append(record.nct_id)
+            continue
         sponsor = None
         if record.sponsor:
             sponsor, _ = Sponsor.objects.get_or_create(name=record.sponsor)
-        _, created = Study.objects.update_or_create(
-            nct_id=record.nct_id,
-            defaults={"brief_title": record.brief_title, "sponsor": sponsor, **record.fields},
-        )
-        (result.created if created else result.updated).append(record.nct_id)
+        values = {"brief_title": record.brief_title, "sponsor": sponsor, **record.fields}
+        if study is None:
+            Study.objects.create(nct_id=record.nct_id, **values)
+            result.created.append(record.nct_id)
+            continue
+        changed = [name for name, value in values.items() if getattr(study, name) != value]
+        for name in changed:
+            setattr(study, name, values[name])
+        study.save()
+        result.updated.append(record.nct_id)
+        result.changed[record.nct_id] = changed
     return result

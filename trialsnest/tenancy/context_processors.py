@@ -41,4 +41,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "nav": nav,
         "active_membership": membership,
         "has_other_organizations": getattr(request, "has_other_organizations", False),
+        "pending_invitations": getattr(request, "pending_invitations", 0),
     }

@@ -5,6 +5,9 @@ from typing import Any
 from django import forms
 
 from trialsnest.accounts.models import User
+from trialsnest.lib.forms import PlainTextField, limit_text
+from trialsnest.lib.postal import normalize_postal_code
+from trialsnest.lib.text import LINE_MAX, NOTE_MAX
 from trialsnest.studies.models import Study, StudySite
 from trialsnest.tenancy.models import Organization, Role, Site
 
@@ -47,8 +50,8 @@ class RestrictionFields(forms.Form):
 
 class InviteForm(RestrictionFields):
     email = forms.EmailField(label="E-mail address")
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
+    first_name = PlainTextField(max_length=150, required=False)
+    last_name = PlainTextField(max_length=150, required=False)
 
     field_order = ["email", "first_name", "last_name", "role", "sites", "study_sites"]
 
@@ -58,7 +61,7 @@ class MembershipForm(RestrictionFields):
 
 
 class DeactivateForm(forms.Form):
-    reason = forms.CharField(max_length=500, required=False, widget=forms.TextInput)
+    reason = PlainTextField(max_length=LINE_MAX, required=False)
 
 
 class SiteForm(forms.ModelForm[Site]):
@@ -89,6 +92,8 @@ class SiteForm(forms.ModelForm[Site]):
         super().__init__(*args, **kwargs)
         self.instance.organization = organization
         self.organization = organization
+        for name in ("name", "address", "city", "state", "postal_code", "country"):
+            limit_text(self.fields[name])
 
     def clean_name(self) -> str:
         name = str(self.cleaned_data["name"]).strip()
@@ -97,8 +102,23 @@ class SiteForm(forms.ModelForm[Site]):
             raise forms.ValidationError("Another site already has this name.")
         return name
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("postal_code") and "country" not in self.errors:
+            try:
+                data["postal_code"] = normalize_postal_code(
+                    str(data["postal_code"]), str(data.get("country") or "")
+                )
+            except forms.ValidationError as error:
+                self.add_error("postal_code", error)
+        return data
+
 
 class StudySiteFields(forms.ModelForm[StudySite]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_text(self.fields["lay_summary"], max_length=NOTE_MAX, multiline=True)
+
     class Meta:
         model = StudySite
         fields = ["recruitment_status", "enrollment_target", "lay_summary", "rank"]

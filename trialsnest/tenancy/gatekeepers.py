@@ -48,7 +48,9 @@ def member_required[R: HttpRequest, **P](
                 return redirect_to_login(request.get_full_path())
             membership: Membership | None = getattr(request, "membership", None)
             if membership is None:
-                if getattr(request, "has_other_organizations", False):
+                if getattr(request, "has_other_organizations", False) or getattr(
+                    request, "pending_invitations", 0
+                ):
                     return redirect("choose_organization")
                 raise PermissionDenied("This page is for members of an organization.")
             if roles and membership.role not in roles:
@@ -104,6 +106,14 @@ def get_membership_for_user(request: HttpRequest, code: Any) -> Membership:
     membership = active_membership(request)
     queryset = Membership.objects.filter(organization_id=membership.organization_id)
     return by_code(queryset.select_related("user"), code)
+
+
+def get_invitation_for_user(request: HttpRequest, code: Any) -> Membership:
+    """A pending invitation of the signed-in user (anyone else's, or an answered one, is a 404)."""
+    if not request.user.is_authenticated:
+        raise Http404("Not found.")
+    queryset = Membership.objects.filter(user_id=request.user.pk, pending=True)
+    return by_code(queryset.select_related("organization"), code)
 
 
 def sponsor_study_sites(user: AbstractBaseUser) -> QuerySet[StudySite]:

@@ -17,6 +17,7 @@ class TenantRequest(HttpRequest):
     membership: Membership | None
     sponsor_membership: SponsorMembership | None
     has_other_organizations: bool
+    pending_invitations: int
     htmx: HtmxDetails
     # Read by the audit receiver when a sign-out is ours (timeouts, removed access).
     logout_reason: str

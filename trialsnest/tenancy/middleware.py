@@ -56,7 +56,9 @@ class ActiveMembershipMiddleware:
     """Sets request.membership (the active organization) and request.sponsor_membership.
 
     The active organization is remembered in the session. A user whose active membership was
-    deactivated is signed out on their next request.
+    deactivated is signed out on their next request. Pending invitations give no access; they
+    are only counted (request.pending_invitations, read from the same query) so the shell can
+    point to the organization chooser where they are accepted.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -66,20 +68,25 @@ class ActiveMembershipMiddleware:
         request.membership = None
         request.sponsor_membership = None
         request.has_other_organizations = False
+        request.pending_invitations = 0
         if request.user.is_authenticated:
             self.resolve(request)
         return self.get_response(request)
 
     def resolve(self, request: TenantRequest) -> None:
         active_code = request.session.get("organization")
-        memberships = list(
+        every = list(
             Membership.objects.filter(user_id=signed_in_user_id(request)).select_related(
                 "organization"
             )
         )
+        memberships = [m for m in every if not m.pending]
+        request.pending_invitations = len(every) - len(memberships)
         chosen = [m for m in memberships if str(m.organization.code) == active_code]
         live = [m for m in memberships if m.is_active]
-        if (chosen and not chosen[0].is_active) or (memberships and not live):
+        # Someone whose only way in is an invitation stays signed in to answer it.
+        removed = memberships and not live and not request.pending_invitations
+        if (chosen and not chosen[0].is_active) or removed:
             sign_out(request, "Your access to this organization was removed.")
             return
         request.has_other_organizations = len(live) > 1

@@ -85,6 +85,9 @@ class Membership(models.Model):
     organization = models.ForeignKey(Organization, models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.COORDINATOR)
     is_active = models.BooleanField(default=True)
+    # An invitation the user has not accepted yet (someone who already had an account): it gives
+    # no access anywhere, so it is never active at the same time (checked by the database).
+    pending = models.BooleanField(default=False)
     restricted_sites = models.ManyToManyField(Site, blank=True, related_name="+")
     restricted_study_sites = models.ManyToManyField(
         "studies.StudySite", blank=True, related_name="+"
@@ -99,6 +102,10 @@ class Membership(models.Model):
         ordering = ["user__email"]
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(pending=True, is_active=True),
+                name="membership_pending_is_not_active",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
-"""Writes to tenancy: invitations, roles, restrictions, deactivation, sites and StudySites.
+"""Writes to tenancy: roles, restrictions, deactivation, sites and StudySites (invitations are
+in trialsnest/tenancy/invitations.py).
 
 Each function is atomic and writes its audit event in the same transaction; e-mails go out
 after commit through Celery.
@@ -9,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +17,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import Actor, audit_record, changed_fields
-from trialsnest.ops.outbox import enqueue
+from trialsnest.lib.text import LINE_MAX, NOTE_MAX, check_text
 from trialsnest.studies.models import Study, StudySite
 from trialsnest.studies.signals import recruitment_status_changed
 from trialsnest.tenancy.models import Membership, Organization, Role, Site
@@ -38,14 +38,14 @@ STUDY_SITE_FIELDS = ("recruitment_status", "enrollment_target", "lay_summary", "
 REPORT_PERMISSION = "studies.view_studysite_reports"
 
 
-def _restrictions(membership: Membership) -> dict[str, Any]:
+def restrictions_of(membership: Membership) -> dict[str, Any]:
     return {
         "restricted_sites": [str(s.code) for s in membership.restricted_sites.all()],
         "restricted_study_sites": [str(s.code) for s in membership.restricted_study_sites.all()],
     }
 
 
-def _check_restrictions(
+def check_restrictions(
     organization: Organization, sites: Iterable[Site], study_sites: Iterable[StudySite]
 ) -> None:
     organizations = {s.organization_id for s in sites} | {s.organization_id for s in study_sites}
@@ -53,70 +53,13 @@ def _check_restrictions(
         raise ValidationError("Restrictions must name this organization's sites and studies.")
 
 
-@transaction.atomic
-def membership_invite(
-    *,
-    organization: Organization,
-    email: str,
-    role: Role,
-    actor: Actor,
-    first_name: str = "",
-    last_name: str = "",
-    sites: Iterable[Site] = (),
-    study_sites: Iterable[StudySite] = (),
-    base_url: str = "",
-) -> Membership:
-    """Invite someone by e-mail: a new user gets an account without a password and a link."""
-    email = email.strip().lower()
-    sites, study_sites = list(sites), list(study_sites)
-    _check_restrictions(organization, sites, study_sites)
-    user = get_user_model().objects.filter(email=email).first()
-    if user is None:
-        user = User.objects.create_user(email, first_name=first_name, last_name=last_name)
-    elif Membership.objects.filter(user=user, organization=organization).exists():
-        raise ValidationError({"email": "This person is already a member of the organization."})
-    elif hasattr(user, "sponsor_membership"):
-        raise ValidationError({"email": "This address belongs to a sponsor viewer."})
-    membership = Membership.objects.create(user=user, organization=organization, role=role)
-    membership.restricted_sites.set(sites)
-    membership.restricted_study_sites.set(study_sites)
-    audit_record(
-        action="membership.invited",
-        actor=actor.user,
-        organization=organization,
-        obj=membership,
-        changes={"role": {"old": None, "new": role}, **_restriction_changes({}, membership)},
-        request=actor.request,
-    )
-    _send_invitation_after_commit(membership, base_url)
-    return membership
-
-
-def _restriction_changes(before: dict[str, Any], membership: Membership) -> dict[str, Any]:
-    after = _restrictions(membership)
+def restriction_changes(before: dict[str, Any], membership: Membership) -> dict[str, Any]:
+    after = restrictions_of(membership)
     return (
         changed_fields(old=before, new=after)
         if before
         else {k: {"old": None, "new": v} for k, v in after.items() if v}
     )
-
-
-def _send_invitation_after_commit(membership: Membership, base_url: str) -> None:
-    enqueue("trialsnest.tenancy.tasks.send_invitation", membership.pk, base_url)
-
-
-@transaction.atomic
-def membership_resend_invitation(*, membership: Membership, actor: Actor, base_url: str) -> None:
-    if membership.user.has_usable_password():
-        raise ValidationError("This person has already set a password.")
-    audit_record(
-        action="membership.invitation_resent",
-        actor=actor.user,
-        organization=membership.organization,
-        obj=membership,
-        request=actor.request,
-    )
-    _send_invitation_after_commit(membership, base_url)
 
 
 def _other_active_admins(membership: Membership) -> bool:
@@ -141,7 +84,7 @@ def membership_update(
     """Change role and restrictions; each kind of change is its own audit event."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     sites, study_sites = list(sites), list(study_sites)
-    _check_restrictions(membership.organization, sites, study_sites)
+    check_restrictions(membership.organization, sites, study_sites)
     if (
         membership.role == Role.ORG_ADMIN
         and role != Role.ORG_ADMIN
@@ -159,10 +102,10 @@ def membership_update(
         )
         membership.role = role
         membership.save(update_fields=["role"])
-    before = _restrictions(membership)
+    before = restrictions_of(membership)
     membership.restricted_sites.set(sites)
     membership.restricted_study_sites.set(study_sites)
-    changes = _restriction_changes(before, membership)
+    changes = restriction_changes(before, membership)
     if changes:
         audit_record(
             action="membership.restrictions_changed",
@@ -184,7 +127,11 @@ def membership_set_active(
     reason: str = "",
 ) -> Membership:
     """Deactivate (the user is signed out on their next request) or reactivate a member."""
+    check_text(reason, field="reason", max_length=LINE_MAX)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.pending:
+        # Reactivating would let the organization skip the invited user's consent.
+        raise ValidationError("This invitation waits for its answer; it gives no access yet.")
     if membership.is_active == active:
         return membership
     if not active:
@@ -229,6 +176,11 @@ def site_save(*, site: Site, actor: Actor) -> Site:
     return site
 
 
+def _check_lay_summary(fields: dict[str, Any]) -> None:
+    summary = fields.get("lay_summary") or ""
+    check_text(summary, field="lay_summary", max_length=NOTE_MAX, multiline=True)
+
+
 @transaction.atomic
 def study_site_create(
     *,
@@ -242,6 +194,7 @@ def study_site_create(
         raise ValidationError({"site": "Pick one of this organization's sites."})
     if StudySite.objects.filter(site=site, study=study).exists():
         raise ValidationError({"study": "This study already runs at this site."})
+    _check_lay_summary(fields)
     study_site = StudySite(organization=organization, site=site, study=study, **fields)
     study_site.full_clean()
     study_site.save()
@@ -273,6 +226,7 @@ def study_site_update(
 ) -> StudySite:
     """Change a StudySite's settings and, when `viewers` is given, who its reports are shared
     with: all of it or (a refused share, say) none of it."""
+    _check_lay_summary(fields)
     study_site = StudySite.objects.select_for_update().get(pk=study_site.pk)
     before = _snapshot(study_site, STUDY_SITE_FIELDS)
     for name, value in fields.items():

@@ -7,6 +7,16 @@ from trialsnest.tenancy import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("organizations/", views.choose_organization, name="choose_organization"),
+    path(
+        "organizations/invitations/<uuid:code>/accept/",
+        views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path(
+        "organizations/invitations/<uuid:code>/decline/",
+        views.invitation_decline,
+        name="invitation_decline",
+    ),
     path("settings/", views.settings_users, name="settings_users"),
     path("settings/users/invite/", views.settings_user_invite, name="settings_user_invite"),
     path("settings/users/<uuid:code>/", views.settings_user_edit, name="settings_user_edit"),

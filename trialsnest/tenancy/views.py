@@ -13,7 +13,7 @@ from guardian.shortcuts import get_users_with_perms
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
 from trialsnest.studies.models import StudySite
-from trialsnest.tenancy import services
+from trialsnest.tenancy import invitations, services
 from trialsnest.tenancy.forms import (
     DeactivateForm,
     InviteForm,
@@ -24,6 +24,7 @@ from trialsnest.tenancy.forms import (
 )
 from trialsnest.tenancy.gatekeepers import (
     active_membership,
+    get_invitation_for_user,
     get_membership_for_user,
     get_site_for_user,
     get_study_site_for_user,
@@ -49,7 +50,7 @@ def home(request: TenantRequest) -> HttpResponse:
         return redirect("sponsor_reports")
     membership: Membership | None = getattr(request, "membership", None)
     if membership is None:
-        if getattr(request, "has_other_organizations", False):
+        if request.has_other_organizations or request.pending_invitations:
             return redirect("choose_organization")
         return render(request, "tenancy/no_access.html")
     if membership.role == Role.ORG_ADMIN:
@@ -62,10 +63,12 @@ def home(request: TenantRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def choose_organization(request: TenantRequest) -> HttpResponse:
+    """Pick the organization to work in; invitations waiting for an answer are listed here."""
     if getattr(request, "sponsor_membership", None) is not None:
         return redirect("home")
-    memberships = Membership.objects.filter(user_id=signed_in_user_id(request), is_active=True)
-    memberships = memberships.select_related("organization").order_by("organization__name")
+    mine = Membership.objects.filter(user_id=signed_in_user_id(request))
+    mine = mine.select_related("organization").order_by("organization__name")
+    memberships = mine.filter(is_active=True)
     if request.method == "POST":
         chosen = next(
             (m for m in memberships if str(m.organization.code) == request.POST.get("code")),
@@ -76,7 +79,36 @@ def choose_organization(request: TenantRequest) -> HttpResponse:
         else:
             request.session["organization"] = str(chosen.organization.code)
             return redirect("home")
-    return render(request, "tenancy/choose_organization.html", {"memberships": memberships})
+    context = {"memberships": memberships, "invitations": mine.filter(pending=True)}
+    return render(request, "tenancy/choose_organization.html", context)
+
+
+@login_required
+@require_POST
+def invitation_accept(request: TenantRequest, code: str) -> HttpResponse:
+    invitation = get_invitation_for_user(request, code)
+    try:
+        invitations.membership_accept(membership=invitation, actor=Actor.of(request))
+    except ValidationError as error:  # answered meanwhile, in another tab
+        messages.error(request, " ".join(error.messages))
+        return redirect("choose_organization")
+    request.session["organization"] = str(invitation.organization.code)
+    messages.success(request, f"You joined {invitation.organization.name}.")
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def invitation_decline(request: TenantRequest, code: str) -> HttpResponse:
+    invitation = get_invitation_for_user(request, code)
+    try:
+        invitations.membership_decline(membership=invitation, actor=Actor.of(request))
+    except ValidationError as error:  # answered meanwhile, in another tab
+        messages.error(request, " ".join(error.messages))
+    else:
+        name = invitation.organization.name
+        messages.success(request, f"You declined the invitation to {name}.")
+    return redirect("choose_organization")
 
 
 # Users -------------------------------------------------------------------------------------
@@ -90,7 +122,7 @@ def settings_users(request: TenantRequest) -> HttpResponse:
         Membership.objects.filter(organization=organization)
         .select_related("user")
         .prefetch_related("restricted_sites", "restricted_study_sites__study")
-        .order_by("-is_active", "user__email")
+        .order_by("-is_active", "-pending", "user__email")
     )
     return render(request, "tenancy/settings_users.html", {"members": members})
 
@@ -103,7 +135,7 @@ def settings_user_invite(request: TenantRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.membership_invite(
+            invitations.membership_invite(
                 organization=organization,
                 email=data["email"],
                 role=Role(data["role"]),
@@ -167,13 +199,14 @@ def settings_user_reactivate(request: TenantRequest, code: str) -> HttpResponse:
 def _set_active(request: TenantRequest, code: str, *, active: bool) -> HttpResponse:
     membership = get_membership_for_user(request, code)
     form = DeactivateForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
         services.membership_set_active(
             membership=membership,
             active=active,
             actor=Actor.of(request),
-            reason=reason,
+            reason=form.cleaned_data["reason"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -188,7 +221,7 @@ def _set_active(request: TenantRequest, code: str, *, active: bool) -> HttpRespo
 def settings_user_resend(request: TenantRequest, code: str) -> HttpResponse:
     membership = get_membership_for_user(request, code)
     try:
-        services.membership_resend_invitation(
+        invitations.membership_resend_invitation(
             membership=membership,
             actor=Actor.of(request),
             base_url=_base_url(request),

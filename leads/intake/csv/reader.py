@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from trialsnest.lib.emails import normalize_email
 from trialsnest.lib.phones import e164
+from trialsnest.lib.text import has_control_characters
 
 # field: (label, headers that name it, lowercased without spaces/punctuation)
 FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -166,6 +167,8 @@ def check_row(line: int, cells: list[str], mapping: dict[str, int]) -> Row:
         problems.append(f"unknown date of birth “{dob_raw}” (use YYYY-MM-DD)")
     if not first and not last:
         problems.append("no name")
+    elif has_control_characters(first + last):
+        problems.append("control characters in the name")
     if problems:
         row.action, row.reason = "reject", "; ".join(problems)
         return row

@@ -215,6 +215,10 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("first name not text", {"first_name": 12}, "first_name", "string"),
     ("last name too long", {"last_name": "x" * 101}, "last_name", "at most 100"),
     ("last name with a line break", {"last_name": "Lo\npez"}, "last_name", "control"),
+    ("first name with ESC", {"first_name": "Ana\x1b[2J"}, "first_name", "control characters"),
+    ("last name with BEL", {"last_name": "Lo\x07pez"}, "last_name", "control characters"),
+    ("postal code not a US ZIP", {"postal_code": "K1A 0B1"}, "postal_code", "ZIP code"),
+    ("postal code of four digits", {"postal_code": "6060"}, "postal_code", "ZIP code"),
     ("phone not a number", {"phone": "call me"}, "phone", "not a valid phone number"),
     ("phone too short", {"phone": "555"}, "phone", "not a valid phone number"),
     ("phone too long", {"phone": "1" * 41}, "phone", "at most 40"),
@@ -580,3 +584,44 @@ def test_leads_that_did_not_come_through_the_key_and_made_up_codes_are_404(world
 
     assert [a.status_code for a in answers] == [404, 404, 404]
     assert {a.content for a in answers} == {b'{"detail": "Not found."}'}
+
+
+# Postal codes and size ----------------------------------------------------------------------
+
+
+def test_a_postal_code_is_checked_for_the_country_of_the_study_site(world: World):
+    site = SiteFactory(organization=world.org_a, country="Canada", postal_code="K1A 0B1")
+    canadian = StudySiteFactory(site=site, study=world.study_site_a.study)
+    key = make_key(world)
+
+    refused = post_lead(key, lead_body(world, study_site=str(canadian.code), postal_code="60601"))
+    accepted = post_lead(key, lead_body(world, study_site=str(canadian.code), postal_code="k1a0b1"))
+
+    assert _fields(refused) == {"postal_code": "Enter a postal code such as K1A 0B1."}
+    assert accepted.status_code == 201, accepted.content
+    assert Lead.objects.get(code=accepted.json()["code"]).person.postal_code == "K1A 0B1"
+    assert Submission.objects.count() == 1  # the refused one was not kept
+
+
+def test_an_oversized_body_gets_a_json_413_in_the_apis_error_shape(
+    world: World, key: Key, settings: Any
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = lead_body(world, external_reference="x" * 20_000)
+
+    response = post_lead(key, body)
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "The request is too large.",
+        "errors": [{"field": "body", "message": "The request body is larger than 10,000 bytes."}],
+    }
+    assert not Submission.objects.exists()
+
+
+def test_the_default_body_limit_answers_json_too(world: World, key: Key):
+    response = post_lead(key, None, raw=b'{"first_name": "' + b"x" * 3_000_000 + b'"}')
+
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["field"] == "body"

@@ -302,3 +302,13 @@ def test_an_upload_is_never_part_of_a_larger_transaction(world: World):
             campaign="",
             actor=Actor(world.site_lead.user),
         )
+
+
+def test_a_row_with_control_characters_in_the_name_is_rejected_with_the_reason():
+    mapping = {"first_name": 0, "last_name": 1, "phone": 2}
+
+    row = reader.check_row(2, ["Ana\x1b[2J", "Lopez", "(303) 555-0100"], mapping)
+    fine = reader.check_row(3, ["Ana", "López", "(303) 555-0101"], mapping)
+
+    assert (row.action, row.reason) == ("reject", "control characters in the name")
+    assert fine.action == "create"

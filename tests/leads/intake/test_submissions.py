@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from django.test import Client
 
+from leads.intake.core import intake
 from leads.intake.submissions import submission_process, submission_receive
-from leads.models import Lead, Submission
+from leads.models import Lead, Person, Source, Submission
 from tests.conftest import World
 from tests.leads.api.conftest import lead_body, make_key, post_lead
 from tests.leads.visitors import fresh_address, interest_form
@@ -68,3 +69,44 @@ def test_processing_a_submission_twice_makes_one_lead(world: World):
     assert second.submission.lead == first.result.lead
     assert Lead.objects.count() == 1
     assert submission_process(submission_id=submission.pk + 1000) is None
+
+
+def test_intake_refuses_control_characters_and_a_wrong_postal_code_whatever_the_door(
+    world: World,
+):
+    # A web-form submission kept before the form refused these (or from a door that skips it):
+    # intake itself refuses, and the submission keeps the reason instead of making a person.
+    submission = submission_receive(
+        channel=Submission.Channel.WEB_FORM,
+        study_site=world.study_site_a,
+        payload={
+            "first_name": "Ana\x1b[2J",
+            "last_name": "Lopez",
+            "email": "ana@example.com",
+            "postal_code": "K1A 0B1",
+            "consent": ["email"],
+            "language": "en",
+        },
+        actor=Actor(user=None),
+    )
+
+    processed = submission_process(submission_id=submission.pk)
+
+    assert processed is not None
+    assert processed.result is None
+    submission.refresh_from_db()
+    assert submission.processed_at is None
+    assert "first_name" in submission.error
+    assert "Enter a ZIP code, such as 60601." in submission.error
+    assert not Person.objects.exists()
+
+
+def test_intake_normalises_the_postal_code_for_the_sites_country(world: World):
+    result = intake(
+        study_site=world.study_site_a,
+        source=Source.WALK_IN,
+        actor=Actor(user=None),
+        person={"first_name": "Ana", "email": "ana@example.com", "postal_code": " 60601-1234 "},
+    )
+
+    assert result.person.postal_code == "60601-1234"

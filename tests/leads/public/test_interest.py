@@ -12,7 +12,7 @@ from leads.public.catalog import forget_catalog
 from leads.public.forms import CONSENT_TEXT_VERSION
 from leads.tasks import retry_submissions
 from tests.conftest import World
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, SiteFactory, StudySiteFactory
 from tests.leads.visitors import interest_form, new_visitor, recruiting
 from tests.ops.test_settings import manage
 from trialsnest.audit.models import AuditEvent
@@ -337,3 +337,59 @@ def _sweep() -> int:
     """The retry task as beat runs it; the work it queues runs after its commit."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         return int(retry_submissions.delay().get())
+
+
+# Characters, lengths and postal codes ----------------------------------------------------------
+
+
+def _errors(response) -> dict[str, list[str]]:
+    return {
+        name: [str(e) for e in errors] for name, errors in response.context["form"].errors.items()
+    }
+
+
+def test_an_escape_sequence_or_a_bell_in_a_name_is_refused(world: World, visitor: Client):
+    url = f"/studies/{world.study_site_a.study.code}/"
+
+    response = visitor.post(url, interest_form(first_name="Ana\x1b[2J", last_name="Lo\x07pez"))
+
+    assert response.status_code == 200
+    message = "Remove the control characters (such as Esc or a line break) from this text."
+    assert _errors(response) == {"first_name": [message], "last_name": [message]}
+    assert message in response.content.decode()
+    assert _nothing_created()
+
+
+def test_the_refusals_are_in_spanish_on_the_spanish_page(world: World, visitor: Client):
+    url = f"/es/studies/{world.study_site_a.study.code}/"
+
+    response = visitor.post(url, interest_form(first_name="Ana\x1b", last_name="L" * 101))
+
+    page = response.content.decode()
+    assert "Quite los caracteres de control (como Esc o un salto de línea) de este texto." in page
+    assert "Acórtelo a 100 caracteres o menos (tiene 101)." in page
+    assert _nothing_created()
+
+
+def test_a_postal_code_is_checked_for_the_country_of_the_site(world: World, visitor: Client):
+    toronto = StudySiteFactory(
+        site=SiteFactory(city="Toronto", state="Ontario", postal_code="M5G 2C4", country="Canada")
+    )
+    MembershipFactory(organization=toronto.organization, role=Role.COORDINATOR)
+    url = f"/studies/{toronto.study.code}/"
+
+    us_zip = visitor.post(url, interest_form(postal_code="60601"))
+    canadian = visitor.post(url, interest_form(postal_code="m5g2c4"))
+
+    assert _errors(us_zip) == {"postal_code": ["Enter a postal code such as K1A 0B1."]}
+    assert canadian.status_code == 302
+    assert Person.objects.get().postal_code == "M5G 2C4"
+
+
+def test_a_us_site_refuses_a_postal_code_that_is_no_zip_code(world: World, visitor: Client):
+    url = f"/studies/{world.study_site_a.study.code}/"
+
+    response = visitor.post(url, interest_form(postal_code="K1A 0B1"))
+
+    assert _errors(response) == {"postal_code": ["Enter a ZIP code, such as 60601."]}
+    assert _nothing_created()

@@ -12,7 +12,9 @@ from trialsnest.studies.services import studies_import
 
 class Command(BaseCommand):
     help = (
-        "Import ClinicalTrials.gov API v2 JSON files (a study or a search page) into the catalog."
+        "Import ClinicalTrials.gov API v2 JSON files (a study or a search page) into the catalog. "
+        "The operator's action: studies already in the shared catalog are updated from the files "
+        "(an organization's upload on the web only adds new ones)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,3 +33,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{path}: {len(result.created)} created, {len(result.updated)} updated"
             )
+            for nct_id, names in result.changed.items():
+                if names:
+                    self.stdout.write(f"  {nct_id}: {', '.join(names)} changed")

@@ -1,0 +1,60 @@
+"""Free text as people type it, on every door: how long it may be and which characters it may
+hold. The limits live here and nowhere else; forms use them through PlainTextField
+(trialsnest/lib/forms.py), services through check_text, so the API and CSV doors meet the same
+rules as the screens.
+
+Control characters (Unicode category Cc: ESC, BEL, NUL...) are refused everywhere, since they
+can rewrite a terminal or a log line and mean nothing in a name; multi-line text keeps tab and
+line breaks. Lone surrogates cannot be stored and are refused with them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+NOTE_MAX = 5000  # a note, a contact attempt's note, a site's lay summary
+LINE_MAX = 500  # one line: a reason, a next action's note, an opt-out's evidence
+NAME_MAX = 100  # a person's first or last name (Person.first_name / last_name)
+
+MULTILINE_ALLOWED = frozenset("\t\n\r")
+TOO_LONG = _("Shorten this to %(limit_value)s characters or fewer (it has %(show_value)s).")
+CONTROL = _("Remove the control characters (such as Esc or a line break) from this text.")
+CONTROL_MULTILINE = _("Remove the control characters (such as Esc or Bel) from this text.")
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    allowed = MULTILINE_ALLOWED if multiline else frozenset()
+    return any(unicodedata.category(char) in ("Cc", "Cs") and char not in allowed for char in value)
+
+
+def text_problem(value: str, *, max_length: int, multiline: bool = False) -> StrOrPromise | None:
+    """What is wrong with `value`, or None."""
+    if has_control_characters(value, multiline=multiline):
+        return CONTROL_MULTILINE if multiline else CONTROL
+    if len(value) > max_length:
+        return TOO_LONG % {"limit_value": max_length, "show_value": len(value)}
+    return None
+
+
+def check_text(value: str, *, field: str, max_length: int, multiline: bool = False) -> str:
+    """A service's check: `value` back, or a ValidationError naming `field`."""
+    problem = text_problem(value, max_length=max_length, multiline=multiline)
+    if problem is not None:
+        raise ValidationError({field: str(problem)})
+    return value
+
+
+def single_line(value: str) -> None:
+    """A form validator: no control characters at all."""
+    if has_control_characters(value):
+        raise ValidationError(CONTROL, code="control_characters")
+
+
+def multi_line(value: str) -> None:
+    """A form validator: no control characters but tab and line breaks."""
+    if has_control_characters(value, multiline=True):
+        raise ValidationError(CONTROL_MULTILINE, code="control_characters")
