@@ -32,7 +32,12 @@ class Who:
     @classmethod
     def of(cls, person: Any) -> Who:
         """From a Person or a dict of its fields."""
-        get = person.get if isinstance(person, dict) else lambda name: getattr(person, name, None)
+        fields: dict[str, Any] = (
+            person
+            if isinstance(person, dict)
+            else {name: getattr(person, name, None) for name in cls.__dataclass_fields__}
+        )
+        get = fields.get
         born = get("date_of_birth") or None
         if isinstance(born, str):
             try:
