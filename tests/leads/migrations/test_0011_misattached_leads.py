@@ -9,9 +9,10 @@ from typing import Any
 
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
 
 from leads.models import Lead, Submission, SuspectedDuplicate
-from tests.conftest import World
+from tests.conftest import World, signed_in
 from tests.factories import new_lead
 from trialsnest.audit.models import AuditEvent
 
@@ -122,3 +123,19 @@ def test_leads_whose_submissions_agree_are_left_alone(world: World):
     run_migration()
 
     assert not SuspectedDuplicate.objects.exists()
+
+
+def test_flagged_leads_appear_on_the_duplicates_page_for_review(world: World):
+    own = linda_lead(world)
+    walkers = new_lead(person=own.person, study_site=world.study_site_a2)
+    attach(walkers, web_form("Walker", "Englishtest"))
+    run_migration()
+
+    page = signed_in(world.site_lead.user).get(reverse("duplicate_list")).content.decode()
+
+    assert "Interest submitted as “Walker Englishtest” was attached to this person." in page
+    assert "Submitted as Walker Englishtest" in page
+    assert "Linda Martinez" in page
+    suspicion = SuspectedDuplicate.objects.get()
+    assert reverse("suspicion_separate", kwargs={"code": suspicion.code}) in page
+    assert "It is this person" in page
