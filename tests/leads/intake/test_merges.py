@@ -78,6 +78,12 @@ def _merge(world: World, twins: Twins) -> PersonMerge:
     return PersonMerge.objects.get()
 
 
+def _search(world: World, text: str) -> set[str]:
+    """The codes of the leads the staff search finds for `text`."""
+    response = signed_in(world.admin.user).get(reverse("queue_search"), {"q": text})
+    return {str(lead.code) for lead, _ in response.context["results"]}
+
+
 def test_a_merge_shows_what_will_move_and_does_nothing_without_confirm(world: World):
     twins = _twins(world)
 
@@ -302,6 +308,23 @@ def test_two_open_leads_for_one_study_after_a_merge_leave_one_open(world: World)
     assert second.status == Status.CLOSED
     assert second.close_reason == "duplicate"
     assert str(first.code) in second.activities.get(kind="status_change").text
+
+
+def test_search_finds_the_kept_persons_leads_by_what_only_the_merged_record_had(world: World):
+    twins = _twins(world)
+    old_email = twins.keep.email
+    merge = _merge(world, twins)
+    kept_leads = {str(x.code) for x in (twins.kept_lead, twins.duplicate_lead, twins.moved_lead)}
+
+    for text in (twins.other.phone, "mg61@example.org", "Gonzales", "maría gonzales",
+                 old_email):  # fmt: skip
+        assert _search(world, text) == kept_leads, text
+
+    merges.person_merge_undo(merge=merge, actor=Actor(user=world.admin.user))
+    assert _search(world, twins.other.phone) == {
+        str(twins.duplicate_lead.code), str(twins.moved_lead.code)
+    }  # fmt: skip
+    assert _search(world, old_email) == {str(twins.kept_lead.code)}
 
 
 def test_another_organizations_merge_is_a_404_and_coordinators_may_not_merge(world: World):
