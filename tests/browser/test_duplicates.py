@@ -48,7 +48,7 @@ def test_a_site_lead_reviews_duplicates_on_a_phone(phone_page, live_server, worl
     card = page.locator(f"#suspicion-{suspicion.code}")
     card.get_by_role("button", name="These are different people").click()
     page.get_by_text("Marked as different people").wait_for()
-    assert page.url.endswith("/people/duplicates/")
+    assert page.url.endswith("/people/duplicates/"), page.url
     suspicion.refresh_from_db()
     assert suspicion.resolution == SuspectedDuplicate.Resolution.DISMISSED
 
@@ -62,4 +62,4 @@ def test_a_site_lead_reviews_duplicates_on_a_phone(phone_page, live_server, worl
     page.get_by_text("Nothing was deleted").wait_for()
     assert PersonMerge.objects.get().kept == keep
     assert _width(page) <= PHONE["width"]
-    assert page.console_errors == []
+    assert page.console_errors == [], page.console_errors
