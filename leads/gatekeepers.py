@@ -10,7 +10,16 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from leads.models import ApiKey, CsvImport, Lead, Person, RecruitmentMaterial, SavedView
+from leads.models import (
+    ApiKey,
+    CsvImport,
+    Lead,
+    Person,
+    PersonMerge,
+    RecruitmentMaterial,
+    SavedView,
+    SuspectedDuplicate,
+)
 from leads.selectors import visible_leads
 from trialsnest.tenancy.gatekeepers import active_membership, by_code
 from trialsnest.tenancy.selectors import visible_study_site_ids
@@ -43,6 +52,20 @@ def get_person_for_user(request: HttpRequest, code: Any) -> Person:
     """A person of the active organization (for site leads and org admins: people span sites)."""
     membership = active_membership(request)
     return by_code(Person.objects.filter(organization_id=membership.organization_id), code)
+
+
+def get_suspicion_for_user(request: HttpRequest, code: Any) -> SuspectedDuplicate:
+    """A suspected duplicate (or misattached lead) of the active organization."""
+    membership = active_membership(request)
+    queryset = SuspectedDuplicate.objects.filter(organization_id=membership.organization_id)
+    return by_code(queryset.select_related("person", "matched", "lead", "submission"), code)
+
+
+def get_person_merge_for_user(request: HttpRequest, code: Any) -> PersonMerge:
+    """A merge of two people of the active organization."""
+    membership = active_membership(request)
+    queryset = PersonMerge.objects.filter(organization_id=membership.organization_id)
+    return by_code(queryset.select_related("kept", "merged"), code)
 
 
 def get_material_for_user(request: HttpRequest, code: Any) -> RecruitmentMaterial:

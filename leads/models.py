@@ -7,6 +7,7 @@ database refuse anything else.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import ClassVar
 
@@ -16,6 +17,7 @@ from django.contrib.postgres.functions import RandomUUID
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Channel(models.TextChoices):
@@ -641,21 +643,40 @@ class DuplicateDismissal(models.Model):
 
 
 class SuspectedDuplicate(models.Model):
-    """A new person who shares a phone or e-mail with a known one but is not taken as them
-    (leads.intake.identity): a human decides, by merging or by dismissing the suspicion."""
+    """Something a human must look at before two records are taken as one person, or apart.
+
+    Two kinds, for the duplicates page:
+    - a pair: `person` shares a phone or e-mail with `matched` but was not taken as them
+      (leads.intake.identity); a human merges them or says they are different people;
+    - a lead that may sit on the wrong person: `matched` is empty and `lead`, attached to
+      `person`, came from a submission that names someone else (found in the leads attached
+      before the identity rule, migration 0011; `submission` is what it said); a human
+      confirms it is this person, or moves the lead to a new person of its own.
+    """
+
+    class Resolution(models.TextChoices):
+        MERGED = "merged", "Merged"
+        DISMISSED = "dismissed", "Different people"
+        CONFIRMED = "confirmed", "The same person"
+        SEPARATED = "separated", "Moved to a new person"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("tenancy.Organization", models.CASCADE, related_name="+")
     person = models.ForeignKey(Person, models.CASCADE, related_name="suspicions")
-    matched = models.ForeignKey(Person, models.CASCADE, related_name="+")
-    lead = models.ForeignKey(Lead, models.SET_NULL, null=True, blank=True, related_name="+")
+    matched = models.ForeignKey(Person, models.CASCADE, null=True, blank=True, related_name="+")
+    # Leads are never deleted; the lead that raised the suspicion stays named.
+    lead = models.ForeignKey(Lead, models.PROTECT, null=True, blank=True, related_name="+")
+    # For a lead on the wrong person: the submission that names someone else.
+    submission = models.ForeignKey(
+        "leads.Submission", models.PROTECT, null=True, blank=True, related_name="+"
+    )
     reason = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
-    resolution = models.CharField(max_length=20, blank=True)  # "merged" or "dismissed"
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
 
     class Meta:
         indexes = [
@@ -667,7 +688,65 @@ class SuspectedDuplicate(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["person", "matched"], name="suspicion_unique"),
+            models.UniqueConstraint(
+                fields=["lead"], condition=Q(matched__isnull=True), name="suspicion_lead_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(matched__isnull=False) | Q(lead__isnull=False),
+                name="suspicion_names_someone",
+            ),
+            models.CheckConstraint(
+                condition=~Q(person=models.F("matched")), name="suspicion_two_people"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.person_id} ~ {self.matched_id}"
+        return f"{self.person_id} ~ {self.matched_id or f'lead {self.lead_id}'}"
+
+    @property
+    def is_pair(self) -> bool:
+        return self.matched_id is not None
+
+
+class PersonMerge(models.Model):
+    """One merge of two people, with everything it moved and changed, so it can be undone for
+    settings.MERGE_UNDO_DAYS. The ids are what moved from `merged` to `kept`; `changed` holds
+    the kept person's values the merge replaced: {field: {"old": value, "new": value}}."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    kept = models.ForeignKey(Person, models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Person, models.PROTECT, related_name="+")
+    lead_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # Moved leads the merge closed as duplicates of an open lead of the kept person.
+    closed_lead_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    opt_out_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # Open suspicions about the merged person now about the kept one, and those the merge
+    # resolved (about these two people, or the same as one the kept person already had).
+    suspicion_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    resolved_suspicion_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # People merged earlier into the merged person, now pointing at the kept one.
+    repointed_person_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    changed = models.JSONField(default=dict, blank=True)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-merged_at"], name="merge_recent")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kept=models.F("merged")), name="merge_two_people"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.kept_id}"
+
+    @property
+    def undo_until(self) -> datetime.datetime:
+        return self.merged_at + datetime.timedelta(days=settings.MERGE_UNDO_DAYS)
+
+    def can_undo(self, now: datetime.datetime) -> bool:
+        return self.undone_at is None and now <= self.undo_until

@@ -6,12 +6,14 @@ What a row or a timeline entry says in words is leads/presenters.py's job.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
 from leads.models import (
@@ -19,6 +21,7 @@ from leads.models import (
     Blocker,
     Lead,
     Person,
+    PersonMerge,
     SavedView,
     Source,
     Status,
@@ -205,30 +208,51 @@ def queue_rows(
 
 
 def search(membership: Membership, text: str, limit: int = 25) -> list[Lead]:
-    """Find a person's leads by phone (any format), e-mail or name, for callbacks."""
+    """Find a person's leads by phone (any format), e-mail or name, for callbacks.
+
+    A merge must not make anyone unfindable: a phone, e-mail or name that only a merged-away
+    record had (or that a merge replaced on the kept one) finds the kept person's leads.
+    """
     text = text.strip()
     if len(text) < 2:
         return []
-    people = Person.objects.filter(organization_id=membership.organization_id)
-    if "@" in text:
-        people = people.filter(email=text.lower())
-    elif sum(c.isdigit() for c in text) >= 7:
-        try:
-            people = people.filter(phone=normalize_phone(text))
-        except ValidationError:
-            return []
-    else:
-        words = text.split()
-        if len(words) == 1:
-            people = people.filter(
-                Q(last_name__istartswith=words[0]) | Q(first_name__istartswith=words[0])
-            )
-        else:
-            people = people.filter(
-                first_name__istartswith=words[0], last_name__istartswith=words[-1]
-            )
-    leads = visible_leads(membership).filter(person__in=people.values("id")[:200])
+    try:
+        matches = _search_q(text, lambda name: name)
+        replaced = _search_q(text, lambda name: f"changed__{name}__old")
+    except ValidationError:
+        return []
+    # A merged-away record stands for the person it was merged into (always a live one).
+    people = (
+        Person.objects.filter(matches, organization_id=membership.organization_id)
+        .annotate(live=Coalesce("merged_into_id", "id"))
+        .values_list("live")[:200]
+    )
+    kept = PersonMerge.objects.filter(
+        replaced, organization_id=membership.organization_id, undone_at__isnull=True
+    ).values_list("kept_id")[:200]
+    # One IN over a UNION, so PostgreSQL still joins on the lead's person index.
+    found = people.union(kept)
+    leads = visible_leads(membership).filter(person__in=found)
     return list(row_fields(leads).order_by("-last_movement_at")[:limit])
+
+
+def _search_q(text: str, field: Callable[[str], str]) -> Q:
+    """What a search text matches, on the person fields that `field` names."""
+    if "@" in text:
+        return Q(**{field("email"): text.lower()})
+    if sum(c.isdigit() for c in text) >= 7:
+        return Q(**{field("phone"): normalize_phone(text)})
+    words = text.split()
+    if len(words) == 1:
+        return Q(**{f"{field('last_name')}__istartswith": words[0]}) | Q(
+            **{f"{field('first_name')}__istartswith": words[0]}
+        )
+    return Q(
+        **{
+            f"{field('first_name')}__istartswith": words[0],
+            f"{field('last_name')}__istartswith": words[-1],
+        }
+    )
 
 
 def saved_views(membership: Membership) -> QuerySet[SavedView]:

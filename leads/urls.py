@@ -33,6 +33,17 @@ urlpatterns = [
         people.person_not_duplicate,
         name="person_not_duplicate",
     ),
+    path("people/merges/<uuid:code>/undo/", people.person_merge_undo, name="person_merge_undo"),
+    path(
+        "people/suspicions/<uuid:code>/dismiss/",
+        people.suspicion_dismiss,
+        name="suspicion_dismiss",
+    ),
+    path(
+        "people/suspicions/<uuid:code>/separate/",
+        people.suspicion_separate,
+        name="suspicion_separate",
+    ),
     path("imports/", imports.import_list, name="import_list"),
     path("imports/new/", imports.import_new, name="import_new"),
     path("imports/<uuid:code>/", imports.import_detail, name="import_detail"),

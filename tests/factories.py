@@ -6,8 +6,9 @@ from typing import Any, cast
 
 import factory
 
-from leads.models import Lead, Person, Source
+from leads.models import Lead, Person, Source, SuspectedDuplicate
 from leads.services import lead_create, person_create
+from leads.services.people import suspected_duplicate_record
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import Actor
 from trialsnest.studies.models import Sponsor, Study, StudySite
@@ -140,3 +141,22 @@ class LeadFactory(factory.django.DjangoModelFactory):
 def new_lead(**fields: Any) -> Lead:
     """LeadFactory with its real type (mypy cannot see through factory-boy's metaclass)."""
     return cast(Lead, LeadFactory(**fields))
+
+
+class SuspectedDuplicateFactory(factory.django.DjangoModelFactory):
+    """Two people of one organization sharing a phone, flagged the way intake flags them."""
+
+    class Meta:
+        model = SuspectedDuplicate
+
+    matched = factory.SubFactory(PersonFactory)
+    person = factory.SubFactory(
+        PersonFactory,
+        organization=factory.SelfAttribute("..matched.organization"),
+        phone=factory.SelfAttribute("..matched.phone"),
+    )
+    reason = "shares a phone or e-mail with a person of another name"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return suspected_duplicate_record(actor=Actor(user=None), **kwargs)

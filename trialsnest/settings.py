@@ -59,6 +59,8 @@ try:
     # Public interest form submissions per client IP, e.g. "10/hour" or "3/minute".
     INTEREST_RATE_LIMIT = env.str("INTEREST_RATE_LIMIT", "10/hour", validate=_rate_limit)
     API_RATE_LIMIT = env.str("API_RATE_LIMIT", "120/minute", validate=_rate_limit)
+    # How long a merge of two people can be undone from the duplicates page.
+    MERGE_UNDO_DAYS = env.int("MERGE_UNDO_DAYS", 30, validate=_positive)
     # The benchmark harness (generate_data fills the database with made-up people): off
     # unless asked for, so a production deployment does not even have the commands.
     _BENCHMARKS = env.bool("BENCHMARKS", False)

@@ -80,7 +80,7 @@ def submission_process(
                 study_site=submission.study_site,
                 actor=actor,
                 received_at=submission.received_at,
-                **_intake_arguments(submission),
+                **submission_arguments(submission),
             )
             submission.lead, submission.processed_at, submission.error = (
                 result.lead,
@@ -114,8 +114,9 @@ def _keep_error(submission_id: int, exc: Exception) -> None:
         logger.warning("Could not record the error of submission %s", submission_id)
 
 
-def _intake_arguments(submission: Submission) -> dict[str, Any]:
-    """What intake needs, read back from the payload each door stored."""
+def submission_arguments(submission: Submission) -> dict[str, Any]:
+    """What intake needs, read back from the payload each door stored (who, their consent,
+    where they came from)."""
     payload = submission.payload
     person = {name: payload[name] for name in Person.CONTACT_FIELDS if payload.get(name)}
     if submission.channel == Submission.Channel.API:

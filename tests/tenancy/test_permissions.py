@@ -22,10 +22,11 @@ from django.utils.http import urlsafe_base64_encode
 
 from leads.actions import ACTIONS
 from leads.intake.api_keys import api_key_create
-from leads.models import RecruitmentMaterial
+from leads.intake.merges import person_merge
+from leads.models import RecruitmentMaterial, Submission, SuspectedDuplicate
 from leads.services import saved_view_create
 from tests.conftest import World, signed_in
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, SuspectedDuplicateFactory
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.models import Membership
 
@@ -137,6 +138,42 @@ def _coordinators_invitation(world: World) -> dict[str, Any]:
     return {"code": invitation.code}
 
 
+def _org_a_suspicion(world: World) -> dict[str, Any]:
+    return {"code": SuspectedDuplicateFactory(matched__organization=world.org_a).code}
+
+
+def _org_a_misattached_lead(world: World) -> dict[str, Any]:
+    """A lead on a person whose submission names someone else (as migration 0011 finds)."""
+    lead = LeadFactory(study_site=world.study_site_a)
+    submission = Submission.objects.create(
+        organization=world.org_a,
+        study_site=world.study_site_a,
+        channel="web_form",
+        payload={"first_name": "Walker", "phone": lead.person.phone, "consent": []},
+        lead=lead,
+    )
+    Submission.objects.filter(pk=submission.pk).update(received_at=lead.received_at)
+    suspicion = SuspectedDuplicate.objects.create(
+        organization=world.org_a,
+        person=lead.person,
+        lead=lead,
+        submission=submission,
+        reason="Interest submitted as “Walker” was attached to this person.",
+    )
+    return {"code": suspicion.code}
+
+
+def _org_a_merge(world: World) -> dict[str, Any]:
+    kept = LeadFactory(study_site=world.study_site_a).person
+    merged = LeadFactory(study_site=world.study_site_a2).person
+    merge = person_merge(keep=kept, other=merged, values={}, actor=Actor(world.site_lead.user))
+    return {"code": merge.code}
+
+
+def _confirm(world: World) -> dict[str, Any]:
+    return {"confirm": "yes"}
+
+
 def _no_kwargs(world: World) -> dict[str, Any]:
     return {}
 
@@ -185,6 +222,13 @@ ADMIN_PAGE = members(coordinator=403, site_lead=403)
 ADMIN_OBJECT_PAGE = members(coordinator=403, site_lead=403, outsider=404)
 # POST-only org-admin actions: a GET is refused before any lookup, so it reveals nothing.
 ADMIN_ACTION_GET = members(coordinator=403, site_lead=403, admin=405, outsider=405)
+
+
+# Writes on the duplicates page (site leads and org admins): done, then back to the page.
+DUPLICATES = To("/people/duplicates/")
+DUPLICATES_ACTION = members(coordinator=403, site_lead=DUPLICATES, admin=DUPLICATES, outsider=404)
+# POST-only site-lead actions: the role is checked first, then a GET is refused.
+SITE_LEAD_ACTION_GET = members(coordinator=403, site_lead=405, admin=405, outsider=405)
 
 
 def admin_action_post(admin: To) -> dict[str, int | To]:
@@ -436,7 +480,23 @@ MATRIX: dict[str, list[Row]] = {
         Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_csv_import)
     ],
     "duplicate_list": [Row("GET", SITE_LEAD_PAGE)],
-    "person_merge": [Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_people)],
+    # Without `confirm` a merge POST only shows what the merge would do.
+    "person_merge": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_people),
+        Row("POST", members(coordinator=403, outsider=404), kwargs=_org_a_people),
+    ],
+    "person_merge_undo": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_merge),
+        Row("POST", DUPLICATES_ACTION, kwargs=_org_a_merge, data=_confirm),
+    ],
+    "suspicion_dismiss": [
+        Row("GET", SITE_LEAD_ACTION_GET, kwargs=_org_a_suspicion),
+        Row("POST", DUPLICATES_ACTION, kwargs=_org_a_suspicion),
+    ],
+    "suspicion_separate": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_misattached_lead),
+        Row("POST", DUPLICATES_ACTION, kwargs=_org_a_misattached_lead, data=_confirm),
+    ],
     "person_not_duplicate": [
         Row(
             "POST",
