@@ -42,9 +42,10 @@ def _row_links() -> str:
     return "\n".join(
         format_html(
             '<a href="{{url}}{}/?in=queue{{back}}" hx-get="{{url}}{}/?in=queue{{back}}" '
-            'data-key="{}" title="{} ({})">{}</a>',
+            'data-key="{}" title="{} ({})"><span class="short">{}</span>'
+            '<span class="long">{}</span></a>',
             action.key, action.key,
-            action.hotkey, action.title, action.hotkey, action.link,
+            action.hotkey, action.title, action.hotkey, action.link, action.title,
         )
         for action in ROW_ACTIONS
     )  # fmt: skip
@@ -207,7 +208,7 @@ def queue_row(lead: Lead, now: datetime, tab: str = "open", back: str = "") -> d
             _row_links().replace("{url}", url).replace("{back}", back_query(back))
         ),
         "name": lead.person.full_name,
-        "study": shorten(title, 48),
+        "study": shorten(title, 34),
         "study_title": title,
         "site": site.name,
         "source": _label(Source, lead.source),
