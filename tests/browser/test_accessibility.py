@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page
@@ -52,7 +53,7 @@ def lead(world):
     return lead
 
 
-def _check(page: Page, found: dict[str, list]) -> None:
+def _check(page: Page, found: dict[str, list[dict[str, Any]]]) -> None:
     violations = serious_violations(page)
     if violations:
         found[page.url] = violations
