@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # connects to nothing).
 LINT_ENV := DEBUG=true
 
-.PHONY: help demo test lint typecheck pytest browser bench lock clean
+.PHONY: help demo test lint typecheck pytest browser axe bench lock clean
 
 BENCH_LEADS ?= 1000000
 
@@ -29,7 +29,7 @@ $(BIN)/.installed: requirements/dev.txt
 demo: $(BIN)/.installed ## Run the app on http://127.0.0.1:8000/ with a worker and beat (embedded PostgreSQL without DATABASE_URL)
 	$(BIN)/python -m trialsnest.ops.demo
 
-test: $(BIN)/.installed browser lint typecheck pytest ## Lint, type-check and run the whole test suite
+test: $(BIN)/.installed browser axe lint typecheck pytest ## Lint, type-check and run the whole test suite
 
 lint: $(BIN)/.installed ## ruff (lint and format check) and the import contracts
 	$(BIN)/ruff check .
@@ -56,6 +56,14 @@ browser: ## Make sure Debian's chromium is there for the browser tests
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# axe-core for the accessibility tests (tests/browser/axe.py injects it into the pages): from the
+# npm registry, into .cache/axe; the tests install it the same way when it is missing.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE) ## Install axe-core (npm) for the accessibility tests
+$(AXE):
+	@command -v npm >/dev/null || { echo "The accessibility tests need npm (Debian: apt-get install npm)" >&2; exit 1; }
+	npm install --prefix .cache/axe --no-audit --no-fund --silent axe-core@4
+
 clean: ## Remove the virtualenv and the embedded data (.data/)
 	-$(BIN)/python -c 'from trialsnest.lib.embedded import embedded_stop; embedded_stop()' 2>/dev/null
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) .data .cache

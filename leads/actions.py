@@ -82,8 +82,8 @@ def _status(lead: Lead, data: dict[str, Any], actor: Actor) -> object:
     return services.lead_change_status(
         lead=lead,
         status=data["status"],
-        close_reason=data["close_reason"],
-        reason=data["reason"],
+        close_reason=data.get("close_reason", ""),
+        reason=data.get("reason", ""),
         version=data.get("version"),
         actor=actor,
     )

@@ -3,7 +3,7 @@ intake settings (API keys, recruitment materials)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,6 +65,8 @@ class LeadForm(forms.Form):
     """A form about one lead; carries the version the user saw."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+    # Most actions are for open leads only; the status form also reopens closed ones.
+    for_open_leads = True
 
     def __init__(self, *args: Any, lead: Lead, **kwargs: Any) -> None:
         kwargs["initial"] = {**(kwargs.get("initial") or {}), "version": lead.version}
@@ -72,13 +74,27 @@ class LeadForm(forms.Form):
         self.lead = lead
         self.tz = lead.study_site.site.timezone
 
+    @property
+    def unavailable(self) -> str:
+        """Why this form cannot be used on the lead as it is ("" when it can): the page says
+        so instead of offering fields that lead nowhere."""
+        if self.lead.status == Status.HANDED_OFF:
+            return "This lead was handed off to the study team: there is nothing more to change."
+        if self.for_open_leads and not self.lead.is_open:
+            return "This lead is closed. Reopen it (Change status) first."
+        return ""
+
     def local(self, name: str, **kwargs: Any) -> None:
         self.fields[name] = LocalDateTimeField(tz=self.tz, **kwargs)
 
 
 class AttemptForm(LeadForm):
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
-    outcome = forms.ChoiceField(choices=Outcome.choices)
+    # No default: a hurried click must not record a contact that never happened.
+    outcome = forms.ChoiceField(
+        choices=[("", "Pick the outcome"), *Outcome.choices],
+        error_messages={"required": "Pick the outcome of the attempt."},
+    )
     direction = forms.ChoiceField(choices=Direction.choices, initial=Direction.OUTBOUND)
     note = PlainTextField(
         required=False,
@@ -109,7 +125,16 @@ class NextActionForm(LeadForm):
 class SnoozeForm(LeadForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.local("until", label="Snooze until")
+        self.local(
+            "until",
+            label="Snooze until",
+            help_text="Out of Due now and Stale until then; the next action stays as it is.",
+        )
+        # Tomorrow at 09:00 on the site's clock: the usual "not today".
+        tomorrow = timezone.now().astimezone(ZoneInfo(self.tz)) + timedelta(days=1)
+        self.initial.setdefault(
+            "until", tomorrow.replace(hour=9, minute=0, second=0, microsecond=0)
+        )
 
 
 class NoteForm(forms.Form):
@@ -117,16 +142,29 @@ class NoteForm(forms.Form):
 
 
 class StatusForm(LeadForm):
-    status = forms.ChoiceField(label="Move to")
+    status = forms.ChoiceField(
+        label="Move to", error_messages={"required": "Pick the status to move to."}
+    )
     close_reason = forms.ChoiceField(
         choices=[("", "—"), *CloseReason.choices], required=False, label="Close reason"
     )
     reason = PlainTextField(required=False, max_length=LINE_MAX, label="Reason (needed to reopen)")
+    for_open_leads = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["status"]
-        field.choices = [(s, Status(s).label) for s in TRANSITIONS[self.lead.status]]
+        field.choices = [
+            ("", "Pick a status"),
+            *((s, Status(s).label) for s in self.lead.transitions_by_hand()),
+        ]
+        if Status.VISIT_SCHEDULED in TRANSITIONS[self.lead.status]:
+            field.help_text = "Visit scheduled is set when a visit is booked for the lead."
+        if self.lead.status == Status.CLOSED:
+            field.label = "Reopen as"
+            del self.fields["close_reason"]
+        else:
+            del self.fields["reason"]
 
 
 class AssignForm(LeadForm):

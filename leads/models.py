@@ -141,6 +141,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.HANDED_OFF: (),
     Status.CLOSED: (Status.CONTACTING,),
 }
+# Moves that a flow of its own makes, never the status form: booking a visit (scheduling) moves
+# a lead to visit scheduled, so no lead is "scheduled" without a visit.
+NOT_BY_HAND: tuple[str, ...] = (Status.VISIT_SCHEDULED,)
 
 
 class CloseReason(models.TextChoices):
@@ -281,6 +284,9 @@ class Lead(models.Model):
     attention_at = models.DateTimeField(null=True, blank=True)
     # When "no movement" turns the lead stale (last movement + the StudySite's stale period).
     stale_at = models.DateTimeField(null=True, blank=True)
+    # Out of the coordinator's attention until then (snoozed): attention_at is at least this.
+    # Any movement or a new next action ends the snooze.
+    snoozed_until = models.DateTimeField(null=True, blank=True)
     # The SLA target of the current status (business hours of the site), when one applies.
     sla_due_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -337,7 +343,14 @@ class Lead(models.Model):
             # The tab counts: an index-only scan over a member's open leads.
             models.Index(
                 fields=["organization", "study_site"],
-                include=["status", "blocker", "attention_at", "sla_due_at", "stale_at"],
+                include=[
+                    "status",
+                    "blocker",
+                    "attention_at",
+                    "next_action_due_at",
+                    "sla_due_at",
+                    "stale_at",
+                ],
                 name="lead_counts",
                 condition=OPEN_Q,
             ),
@@ -350,8 +363,9 @@ class Lead(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def allowed_transitions(self) -> tuple[str, ...]:
-        return TRANSITIONS[self.status]
+    def transitions_by_hand(self) -> tuple[str, ...]:
+        """The statuses a member may move this lead to with the status form."""
+        return tuple(s for s in TRANSITIONS[self.status] if s not in NOT_BY_HAND)
 
 
 class ActivityKind(models.TextChoices):
@@ -363,6 +377,7 @@ class ActivityKind(models.TextChoices):
     NEXT_ACTION = "next_action", "Next action"
     BLOCKER = "blocker", "Blocker"
     REPEAT_INTEREST = "repeat_interest", "Repeat interest"
+    SNOOZE = "snooze", "Snoozed"
 
 
 class Direction(models.TextChoices):

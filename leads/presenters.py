@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from leads.actions import ROW_ACTIONS
 from leads.models import (
+    SLA_FIELD,
     ActionKind,
     Activity,
     ActivityKind,
@@ -32,15 +34,27 @@ from leads.models import (
 
 @cache
 def _row_links() -> str:
-    """The queue row's action links, from the registry, with `{url}` where the row's URL goes:
-    built once per process (fifty rows of template loops cost more than the page's SQL)."""
+    """The queue row's action links, from the registry, with `{url}` where the row's URL goes
+    and `{back}` where the queue's own address goes: built once per process (fifty rows of
+    template loops cost more than the page's SQL). `hx-get` loads the form into the row's
+    panel without touching the address bar (a boosted link would push its URL); `href` is
+    the form's own page without JavaScript."""
     return "\n".join(
         format_html(
-            '<a href="{{url}}{}/?in=queue" data-key="{}" title="{} ({})">{}</a>',
-            action.key, action.hotkey, action.title, action.hotkey, action.link,
+            '<a href="{{url}}{}/?in=queue{{back}}" hx-get="{{url}}{}/?in=queue{{back}}" '
+            'data-key="{}" title="{} ({})"><span class="short">{}</span>'
+            '<span class="long">{}</span></a>',
+            action.key, action.key,
+            action.hotkey, action.title, action.hotkey, action.link, action.title,
         )
         for action in ROW_ACTIONS
     )  # fmt: skip
+
+
+def back_query(back: str) -> str:
+    """`&next=…` for a row link, escaped for an HTML attribute ("" when there is no queue
+    address to return to)."""
+    return escape(f"&{urlencode({'next': back})}") if back else ""
 
 
 @cache
@@ -62,14 +76,35 @@ def span(delta: timedelta) -> str:
     return f"{days} days"
 
 
-def reason(lead: Lead, now: datetime) -> str:
-    """The row's reason to be in the queue, in words, as of `now`."""
+def reason(lead: Lead, now: datetime, tab: str = "open") -> str:
+    """Why the lead is in the queue's `tab`, in words, as of `now`: Due now names the next
+    action, Stale the lack of movement, Overdue the SLA target; the other tabs say what the
+    lead waits for (a snooze, no movement, or its next action)."""
     if not lead.is_open:
         return Status(lead.status).label
     if lead.blocker == Blocker.STUDY_PAUSED:
         return "study paused: on hold until recruiting resumes"
+    if tab == "due":
+        return _next_action_reason(lead, now)
+    if tab == "stale":
+        return _stale_reason(lead, now)
+    if tab == "overdue" and lead.sla_due_at is not None:
+        # "sla_first_response_hours" -> "first response": the target's name is its field's.
+        field = SLA_FIELD.get(lead.status, "sla_hours")
+        target = field.removeprefix("sla_").removesuffix("hours").replace("_", " ").strip()
+        return f"{target or 'SLA'} target missed {span(now - lead.sla_due_at)} ago"
+    if lead.snoozed_until and lead.snoozed_until > now:
+        return f"snoozed until {site_time(lead.snoozed_until, lead.study_site.site.timezone)}"
     if lead.stale_at and lead.stale_at <= now:
-        return f"no movement for {span(now - lead.last_movement_at)}"
+        return _stale_reason(lead, now)
+    return _next_action_reason(lead, now)
+
+
+def _stale_reason(lead: Lead, now: datetime) -> str:
+    return f"no movement for {span(now - lead.last_movement_at)}"
+
+
+def _next_action_reason(lead: Lead, now: datetime) -> str:
     due = lead.next_action_due_at
     label = ActionKind(lead.next_action).label.lower() if lead.next_action else "next action"
     if due is None:
@@ -82,7 +117,9 @@ def reason(lead: Lead, now: datetime) -> str:
 
 
 def past_sla(lead: Lead, now: datetime) -> bool:
-    return lead.is_open and lead.sla_due_at is not None and lead.sla_due_at < now
+    """Past its SLA target, as the Overdue tab counts it (a held lead is not)."""
+    held = lead.blocker == Blocker.STUDY_PAUSED
+    return lead.is_open and not held and lead.sla_due_at is not None and lead.sla_due_at < now
 
 
 def timeline_entry(activity: Activity, tz: str) -> dict[str, str]:
@@ -100,9 +137,12 @@ def timeline_entry(activity: Activity, tz: str) -> dict[str, str]:
         detail = _label(ActionKind, data.get("kind", ""))
     elif activity.kind == ActivityKind.BLOCKER:
         detail = _label(Blocker, data.get("blocker", "")) or "cleared"
+    elif activity.kind == ActivityKind.SNOOZE and data.get("until"):
+        detail = f"until {site_time(datetime.fromisoformat(data['until']), tz)}"
     else:
         detail = ""
     actor = activity.actor
+    text, more = fold(activity.text)
     return {
         "kind": activity.kind,
         "label": _label(ActivityKind, activity.kind),
@@ -110,8 +150,36 @@ def timeline_entry(activity: Activity, tz: str) -> dict[str, str]:
         "iso": activity.at.isoformat(),
         "detail": detail,
         "actor": (actor.get_full_name() or actor.email) if actor else "",
-        "text": activity.text,
+        "text": text,
+        "more": more,
     }
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut on a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return f"{cut.rstrip(' ,;:-')}…"
+
+
+NOTE_PREVIEW_CHARS = 280
+NOTE_PREVIEW_LINES = 4
+
+
+def fold(text: str) -> tuple[str, str]:
+    """A long note as (what shows, what "show more" reveals), split on a word boundary."""
+    lines = text.splitlines()
+    if len(text) <= NOTE_PREVIEW_CHARS + 40 and len(lines) <= NOTE_PREVIEW_LINES + 1:
+        return text, ""
+    head = "\n".join(lines[:NOTE_PREVIEW_LINES])
+    if len(head) > NOTE_PREVIEW_CHARS:
+        head = head[:NOTE_PREVIEW_CHARS]
+        if " " in head:
+            head = head.rsplit(" ", 1)[0]
+    return head, text[len(head) :].lstrip(" ")
 
 
 def site_time(value: datetime | None, tz: str) -> str:
@@ -125,8 +193,10 @@ def _label(choices: type[models.TextChoices], value: str) -> str:
     return str(choices(value).label) if value else ""
 
 
-def queue_row(lead: Lead, now: datetime) -> dict[str, Any]:
-    """Everything a queue row prints, as plain strings: cheap to render fifty at a time."""
+def queue_row(lead: Lead, now: datetime, tab: str = "open", back: str = "") -> dict[str, Any]:
+    """Everything a queue row of `tab` prints, as plain strings: cheap to render fifty at a
+    time. `back` is the queue's own address (tab, filters, cursor), which the row's action
+    links return to after a save without JavaScript."""
     site = lead.study_site.site
     title = lead.study_site.study.brief_title
     url = f"{leads_prefix()}{lead.code}/"  # a path of our own and a UUID: nothing to escape
@@ -134,9 +204,12 @@ def queue_row(lead: Lead, now: datetime) -> dict[str, Any]:
     return {
         "code": str(lead.code),
         "url": url,
-        "links": mark_safe(_row_links().replace("{url}", url)),  # noqa: S308  (escaped above)
+        "links": mark_safe(  # noqa: S308  (a path and a UUID, and `back` escaped here)
+            _row_links().replace("{url}", url).replace("{back}", back_query(back))
+        ),
         "name": lead.person.full_name,
-        "study": title if len(title) <= 42 else f"{title[:41]}…",
+        "study": shorten(title, 34),
+        "study_title": title,
         "site": site.name,
         "source": _label(Source, lead.source),
         "status": _label(Status, lead.status),
@@ -145,8 +218,10 @@ def queue_row(lead: Lead, now: datetime) -> dict[str, Any]:
         "moved": f"{span(now - lead.last_movement_at)} ago",
         "next_action": _label(ActionKind, lead.next_action) or "—",
         "due": site_time(lead.next_action_due_at, site.timezone),
-        "reason": reason(lead, now),
+        "reason": reason(lead, now, tab),
         "past_sla": past_sla(lead, now),
+        # In Overdue the reason already names the missed target.
+        "sla_badge": past_sla(lead, now) and tab != "overdue",
         # Something intake accepted but a site lead should look at (e.g. an expired material).
         "flag": lead.flag,
     }

@@ -47,15 +47,19 @@ TAB_KEYS = [key for key, _ in TABS]
 
 
 def tab_q(tab: str, now: datetime) -> Q:
+    """What each tab holds, as its name says. Due now: the next action is due by now. Stale:
+    no movement for the StudySite's stale period. Both leave out held leads (study paused) and
+    snoozed ones: attention_at never comes before a snooze ends (leads/services/policies.py)."""
     held = Q(blocker=Blocker.STUDY_PAUSED)
+    awake = Q(attention_at__lte=now)
     return {
-        "due": Q(attention_at__lte=now) & ~held,
+        "due": awake & Q(next_action_due_at__lte=now) & ~held,
         "overdue": Q(sla_due_at__lt=now) & ~held,
         "new": Q(status=Status.NEW),
         "records": Q(status=Status.RECORDS_PENDING),
         "ready": Q(status=Status.RECORDS_READY),
         "scheduled": Q(status=Status.VISIT_SCHEDULED),
-        "stale": Q(stale_at__lte=now) & ~held,
+        "stale": awake & Q(stale_at__lte=now) & ~held,
         "open": Q(),
     }[tab]
 

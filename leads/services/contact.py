@@ -57,6 +57,7 @@ def lead_log_attempt(
     now, before = timezone.now(), lead_snapshot(lead)
     policy = policy_for(lead.study_site)
     lead.last_movement_at = now
+    lead.snoozed_until = None  # contact is movement: the lead is back in the queue's attention
     if outcome == Outcome.REACHED:
         lead.first_contact_at = lead.first_contact_at or now
         lead.attempts = 0

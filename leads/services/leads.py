@@ -134,6 +134,7 @@ def lead_set_next_action(
     check_due_time(due_at)
     before = lead_snapshot(lead)
     lead.next_action, lead.next_action_due_at = kind, due_at
+    lead.snoozed_until = None  # a new plan for the lead ends a snooze
     lead_save(lead, before, actor, "lead.next_action_set")
     activity_add(
         lead,
@@ -148,12 +149,20 @@ def lead_set_next_action(
 
 @transaction.atomic
 def lead_snooze(*, lead: Lead, until: datetime, actor: Actor, version: int | None = None) -> Lead:
-    if until <= timezone.now():
+    """Out of the queue's Due now and Stale tabs until `until`. The next action and its due
+    time stay as they are (they are still true); the timeline says who snoozed, until when."""
+    now = timezone.now()
+    if until <= now:
         raise ValidationError({"until": "Snooze until a time in the future."})
+    check_due_time(until)
     lead = lead_lock(lead, version)
-    return lead_set_next_action(
-        lead=lead, kind=lead.next_action, due_at=until, actor=actor, note="Snoozed"
-    )
+    if not lead.is_open:
+        raise ValidationError("Only an open lead can be snoozed.")
+    before = lead_snapshot(lead)
+    lead.snoozed_until = until
+    lead_save(lead, before, actor, "lead.snoozed")
+    activity_add(lead, ActivityKind.SNOOZE, actor, now, data={"until": until.isoformat()})
+    return lead
 
 
 @transaction.atomic
@@ -232,6 +241,7 @@ def lead_change_status(
     now, before = timezone.now(), lead_snapshot(lead)
     from_status = lead.status
     lead.status, lead.status_changed_at, lead.last_movement_at = status, now, now
+    lead.snoozed_until = None
     if field := MILESTONE.get(status):
         setattr(lead, field, now)
     lead.close_reason = close_reason if status == Status.CLOSED else ""

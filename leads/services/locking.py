@@ -23,6 +23,7 @@ LEAD_FIELDS = (
     "next_action_due_at",
     "close_reason",
     "attempts",
+    "snoozed_until",
 )
 
 

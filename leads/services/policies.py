@@ -53,14 +53,22 @@ def sla_deadline(lead: Lead, policy: Policy, since: datetime) -> datetime | None
 
 
 def refresh_attention(lead: Lead, policy: Policy) -> None:
-    """Derive the queue order from the next action and the last movement."""
+    """Derive the queue order from the next action, the last movement and a snooze.
+
+    attention_at is the sooner of the next action's due time and the moment the lead turns
+    stale, but never before a snooze ends: the Due now and Stale tabs ask for attention_at to
+    have come as well as their own time, so a snoozed lead leaves both until it wakes.
+    """
     if not lead.is_open:
         lead.next_action, lead.next_action_due_at = "", None
-        lead.attention_at = lead.stale_at = lead.sla_due_at = None
+        lead.attention_at = lead.stale_at = lead.sla_due_at = lead.snoozed_until = None
         return
     lead.stale_at = lead.last_movement_at + timedelta(days=policy.stale_after_days)
     due = lead.next_action_due_at
-    lead.attention_at = min(due, lead.stale_at) if due else lead.stale_at
+    attention = min(due, lead.stale_at) if due else lead.stale_at
+    if lead.snoozed_until is not None:
+        attention = max(attention, lead.snoozed_until)
+    lead.attention_at = attention
 
 
 @transaction.atomic

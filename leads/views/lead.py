@@ -21,7 +21,7 @@ from leads.gatekeepers import get_lead_for_user
 from leads.models import Lead, OptOut
 from leads.presenters import leads_prefix, past_sla, queue_row, reason, timeline_entry
 from leads.services import LeadConflict, OptOutWarning
-from leads.views.queue import next_url
+from leads.views.queue import next_url, tab_of_url
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
@@ -39,13 +39,27 @@ def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str
         "now": now,
         "reason": reason(lead, now),
         "past_sla": past_sla(lead, now),
-        "allowed_transitions": lead.allowed_transitions(),
+        "more_actions": _more_actions(lead),
+        "snoozed": bool(lead.snoozed_until and lead.snoozed_until > now),
         "opt_outs": list(OptOut.objects.filter(person_id=lead.person_id)),
         "attempt_form": forms.get("attempt") or AttemptForm(lead=lead),
         "note_form": forms.get("note") or NoteForm(),
         "activities": [timeline_entry(activity, tz) for activity in data["activities"]],
         "other_leads": data["other_leads"],
     }
+
+
+def _more_actions(lead: Lead) -> list[tuple[str, str]]:
+    """The lead page's action links that lead somewhere for the lead as it is."""
+    links = []
+    if lead.is_open:
+        links += [("next_action", ACTIONS["next_action"].title), ("snooze", "Snooze")]
+    if lead.transitions_by_hand():
+        links.append(("status", "Change status" if lead.is_open else "Reopen"))
+    if lead.is_open:
+        links += [("assign", "Reassign"), ("blocker", ACTIONS["blocker"].title)]
+    links.append(("opt_out", ACTIONS["opt_out"].title))
+    return links
 
 
 @member_required()
@@ -92,6 +106,7 @@ def lead_action(request: TenantRequest, code: str, action: str) -> HttpResponse:
         "conflict": conflict,
         "opt_out_warning": opt_out_warning,
         "next": next_url(request, ""),
+        "queue_url": reverse("queue"),
     }
     if request.htmx:
         # htmx swaps only 2xx answers: errors come back as 200 aimed at the row's panel.
@@ -106,8 +121,9 @@ def _after_write(request: TenantRequest, lead: Lead, in_queue: bool, message: st
     # Read again through the gatekeeper: the lead as it is now, as this member may see it.
     lead = get_lead_for_user(request, lead.code)
     if request.htmx and in_queue:
+        back = next_url(request, "")
         context = {
-            "row": queue_row(lead, timezone.now()),
+            "row": queue_row(lead, timezone.now(), tab_of_url(back), back),
             "row_actions": ROW_ACTIONS,
             "just_saved": message,
         }

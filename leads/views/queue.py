@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -35,12 +36,21 @@ def next_url(request: TenantRequest, default: str) -> str:
     return default
 
 
+def tab_of(query: QueryDict) -> str:
+    tab = query.get("tab", "due")
+    return tab if tab in selectors.TAB_KEYS else "due"
+
+
+def tab_of_url(url: str) -> str:
+    """The queue tab a queue address shows (a row re-rendered after a save keeps its tab's
+    reason)."""
+    return tab_of(QueryDict(urlsplit(url).query))
+
+
 def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
     membership = active_membership(request)
     now = timezone.now()
-    tab = query.get("tab", "due")
-    if tab not in selectors.TAB_KEYS:
-        tab = "due"
+    tab = tab_of(query)
     filters = selectors.QueueFilters.parse(query)
     after = selectors.parse_cursor(query.get("after", ""))
     rows = selectors.queue_rows(
@@ -48,6 +58,9 @@ def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
     )
     more = len(rows) > selectors.PAGE_SIZE
     rows = rows[: selectors.PAGE_SIZE]
+    # Where a row's action returns after a save without JavaScript: this page of the queue
+    # (a "Show more" answer returns to the page its cursor starts).
+    back = request.get_full_path()
     more_query = QueryDict(mutable=True)
     more_query.update({"tab": tab, "after": selectors.cursor_of(rows[-1]) if more else ""})
     for name in selectors.QueueFilters.NAMES:
@@ -57,7 +70,7 @@ def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
         "now": now,
         "tab": tab,
         "filters": filters,
-        "rows": [queue_row(lead, now) for lead in rows],
+        "rows": [queue_row(lead, now, tab, back) for lead in rows],
         "row_actions": ROW_ACTIONS,
         "more_url": f"?{more_query.urlencode()}" if more else "",
         "filter_query": filters.query_string(),

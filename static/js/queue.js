@@ -50,6 +50,14 @@
     if (link) { event.preventDefault(); link.click(); }
   });
 
+  // A row's actions menu (narrow screens) closes once one of its forms is on its way.
+  document.body.addEventListener("htmx:beforeRequest", function () {
+    var menus = document.querySelectorAll(".acts-links[popover]");
+    for (var i = 0; i < menus.length; i++) {
+      try { if (menus[i].matches(":popover-open")) { menus[i].hidePopover(); } } catch (e) { /* no popover support */ }
+    }
+  });
+
   // After an inline form loads, put the cursor in it; after a save, keep the row current.
   document.body.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;

@@ -65,3 +65,59 @@ def test_the_help_overlay_opens_on_question_mark_and_enter_opens_the_lead(
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/leads/{code}/")
     assert page.get_by_role("heading", level=1).inner_text() in {"Ada", "Grace", "Alan"}
+
+
+def test_reloading_after_opening_an_inline_action_stays_on_the_queue(
+    page, live_server, world, leads
+):
+    sign_in(page, live_server, world.coordinator.user.email)
+    queue_url = f"{live_server.url}/queue/?tab=open&owner=me"
+    page.goto(queue_url)
+
+    page.keyboard.press("j")
+    code = page.locator("tbody.lead-row.current").get_attribute("data-lead")
+    page.keyboard.press("a")
+    page.locator(f"#panel-{code} select[name=outcome]").wait_for()
+    other = page.locator("tbody.lead-row").nth(1)
+    other.get_by_role("link", name="Snooze").click()
+    page.locator(f"#panel-{other.get_attribute('data-lead')} input[name=until]").wait_for()
+    assert page.url == queue_url
+
+    page.reload()
+
+    assert page.url == queue_url
+    assert page.get_by_role("heading", level=1).inner_text() == "Queue"
+    assert page.locator("tbody.lead-row").count() == 3
+    assert page.console_errors == []
+
+
+def test_opening_an_action_on_the_lead_page_keeps_its_address(page, live_server, world, leads):
+    sign_in(page, live_server, world.coordinator.user.email)
+    lead_url = f"{live_server.url}/leads/{leads[0].code}/"
+    page.goto(lead_url)
+
+    page.get_by_role("navigation", name="More actions").get_by_role("link", name="Snooze").click()
+    page.locator("#lead-panel input[name=until]").wait_for()
+
+    assert page.url == lead_url
+    page.reload()
+    assert page.get_by_role("heading", level=1).inner_text() == "Ada"
+
+
+def test_a_saved_inline_action_without_javascript_returns_to_the_same_queue_page(
+    browser, live_server, world, leads
+):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, world.coordinator.user.email)
+        queue_url = f"{live_server.url}/queue/?tab=open&owner=me"
+        page.goto(queue_url)
+        page.locator("tbody.lead-row").first.get_by_role("link", name="Note").click()
+        page.get_by_label("Note").fill("Prefers an evening call")
+        page.get_by_role("button", name="Save").click()
+
+        assert page.url == queue_url
+        assert "Add a note: saved." in page.content()
+    finally:
+        context.close()

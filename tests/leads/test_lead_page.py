@@ -105,7 +105,7 @@ def test_a_closed_lead_page_offers_reopening_but_no_next_action(world: World, le
     assert "Not a fit" in body
     assert "Log a contact attempt" not in body
     assert "Set the next action" not in body
-    assert f'href="{status_url}">Reopen</a>' in body
+    assert f'href="{status_url}" hx-get="{status_url}">Reopen</a>' in body
     assert 'value="contacting"' in reopen
     assert "Reason (needed to reopen)" in reopen
 

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from leads import selectors
 from leads.models import (
@@ -738,16 +739,34 @@ def test_an_inline_action_without_javascript_saves_and_returns_to_the_queue(
 
     assert response.status_code == 302
     assert response["Location"] == reverse("queue")
-    assert fresh(lead).next_action_due_at is not None
-    assert fresh(lead).next_action_due_at.year == 2027  # type: ignore[union-attr]
+    assert fresh(lead).snoozed_until is not None
+    assert fresh(lead).snoozed_until.year == 2027  # type: ignore[union-attr]
 
 
-def test_every_inline_action_of_a_row_has_a_plain_link(world: World, lead: Lead):
-    body = queue(signed_in(world.coordinator.user)).content.decode()
+def test_every_inline_action_of_a_row_has_a_plain_link_back_to_the_same_queue_page(
+    world: World, lead: Lead
+):
+    query = f"tab=open&owner=me&site={world.site_a.code}"
+    body = signed_in(world.coordinator.user).get(f"{reverse('queue')}?{query}").content
+    back = urlencode({"next": f"{reverse('queue')}?{query}"})
 
     for action in ("attempt", "next_action", "note", "status", "assign", "snooze"):
         url = reverse("lead_action", kwargs={"code": lead.code, "action": action})
-        assert f'href="{url}?in=queue"' in body
+        assert f'href="{url}?in=queue&amp;{back}"'.encode() in body
+
+
+def test_an_action_saved_without_javascript_returns_to_the_queue_page_it_came_from(
+    world: World, lead: Lead
+):
+    client = signed_in(world.coordinator.user)
+    back = f"{reverse('queue')}?tab=open&owner=me"
+    url = reverse("lead_action", kwargs={"code": lead.code, "action": "note"})
+    form = client.get(url, {"in": "queue", "next": back}).content.decode()
+    assert f'name="next" value="{html.escape(back)}"' in form
+
+    response = _act(client, lead, "note", {"text": "Prefers mornings", "next": back})
+
+    assert (response.status_code, response["Location"]) == (302, back)
 
 
 @pytest.mark.parametrize(

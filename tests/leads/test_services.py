@@ -556,12 +556,18 @@ def test_a_closed_lead_gets_no_next_action(world: World, lead: Lead):
         )
 
 
-def test_snoozing_keeps_the_action_and_moves_its_due_time(world: World, lead: Lead):
+def test_snoozing_keeps_the_next_action_and_holds_the_lead_until_then(world: World, lead: Lead):
+    due = lead.next_action_due_at
     with time_machine.travel(WEDNESDAY_10AM, tick=False):
         until = WEDNESDAY_10AM + timedelta(hours=3)
         lead = lead_snooze(lead=lead, until=until, version=1, actor=actor_of(world))
 
-    assert (lead.next_action, lead.next_action_due_at) == (ActionKind.FIRST_CONTACT, until)
+    assert (lead.next_action, lead.next_action_due_at) == (ActionKind.FIRST_CONTACT, due)
+    assert lead.snoozed_until == until
+    assert lead.attention_at is not None
+    assert lead.attention_at >= until
+    snooze = lead.activities.get(kind=ActivityKind.SNOOZE)
+    assert (snooze.actor, snooze.data["until"]) == (world.site_lead.user, until.isoformat())
 
 
 def test_snoozing_into_the_past_is_refused(world: World, lead: Lead):

@@ -1,0 +1,119 @@
+"""axe-core finds no serious or critical violation on the staff and public pages, on a laptop
+(1366 px) and on a phone (375 px)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from leads import services
+from leads.models import Channel, Outcome
+from tests.browser.axe import report, serious_violations
+from tests.browser.test_shell import sign_in
+from trialsnest.audit.services import Actor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WIDTHS = {"laptop": (1366, 900), "phone": (375, 740)}
+
+
+@pytest.fixture(params=list(WIDTHS))
+def sized_page(request, browser) -> Iterator[Page]:
+    # axe is injected as a script: the page's CSP (tested elsewhere) would refuse it.
+    width, height = WIDTHS[request.param]
+    context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": height})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def lead(world):
+    actor = Actor(user=None)
+    person = services.person_create(
+        organization=world.org_a,
+        actor=actor,
+        first_name="Ada",
+        last_name="Lovelace",
+        phone="(312) 555-0142",
+    )
+    lead = services.lead_create(
+        person=person,
+        study_site=world.study_site_a,
+        source="web_form",
+        owner=world.coordinator,
+        actor=actor,
+    )
+    lead = services.lead_log_attempt(
+        lead=lead, channel=Channel.PHONE, outcome=Outcome.NO_ANSWER, actor=actor
+    )
+    services.lead_add_note(lead=lead, text="Prefers mornings. " * 40, actor=actor)
+    return lead
+
+
+def _check(page: Page, found: dict[str, list[dict[str, Any]]]) -> None:
+    violations = serious_violations(page)
+    if violations:
+        found[page.url] = violations
+
+
+def test_the_coordinators_pages_have_no_serious_violations(sized_page, live_server, world, lead):
+    page, found = sized_page, {}
+    sign_in(page, live_server, world.coordinator.user.email)
+
+    page.goto(f"{live_server.url}/queue/?tab=open")
+    _check(page, found)
+    row = page.locator("tbody.lead-row").first
+    if row.get_by_role("button", name="Actions for").is_visible():
+        row.get_by_role("button", name="Actions for").click()
+        _check(page, found)
+    row.locator("a[data-key=a]").click()
+    row.locator(".panel form").wait_for()
+    _check(page, found)
+    page.locator("input[name=leads]").first.check()
+    _check(page, found)
+
+    page.goto(f"{live_server.url}/leads/{lead.code}/")
+    _check(page, found)
+    page.goto(f"{live_server.url}/leads/{lead.code}/status/")
+    _check(page, found)
+    page.goto(f"{live_server.url}/queue/search/?q=Lovelace")
+    _check(page, found)
+
+    assert not found, report([{"url": url, "violations": v} for url, v in found.items()])
+
+
+def test_the_team_page_has_no_serious_violations(sized_page, live_server, world, lead):
+    page, found = sized_page, {}
+    sign_in(page, live_server, world.site_lead.user.email)
+
+    page.goto(f"{live_server.url}/team/")
+    _check(page, found)
+    page.goto(f"{live_server.url}/queue/")
+    _check(page, found)
+
+    assert not found, report([{"url": url, "violations": v} for url, v in found.items()])
+
+
+def test_the_public_pages_have_no_serious_violations(sized_page, live_server, world, settings):
+    settings.INTEREST_RATE_LIMIT = "1000/minute"
+    page, found = sized_page, {}
+    study = world.study_site_a.study
+
+    for path in (
+        "/studies/",
+        f"/studies/?q={study.brief_title.split()[0]}",
+        f"/studies/{study.code}/",
+        f"/es/studies/{study.code}/",
+        f"/studies/{study.code}/thanks/",
+        "/accounts/login/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        _check(page, found)
+    page.goto(f"{live_server.url}/studies/{study.code}/")
+    page.get_by_role("button", name="Send").click()  # errors on every required field
+    _check(page, found)
+
+    assert not found, report([{"url": url, "violations": v} for url, v in found.items()])
