@@ -8,6 +8,7 @@ database refuse anything else.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import ClassVar
 
 from django.conf import settings
@@ -617,6 +618,66 @@ class CsvImport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class BulkChange(models.Model):
+    """Many leads given new owners at once (a site lead's "reassign all", the queue's bulk
+    assign), kept with each lead's previous owner so that it can be undone for UNDO_PERIOD."""
+
+    UNDO_PERIOD: ClassVar[timedelta] = timedelta(days=7)
+
+    class Kind(models.TextChoices):
+        REASSIGN_ALL = "reassign_all", "Reassign all open leads"
+        ASSIGN = "assign", "Bulk assign"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Whose leads they were (reassign all) and who got them (empty: spread by the fair rule).
+    from_owner = models.ForeignKey(
+        "tenancy.Membership", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        "tenancy.Membership", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    lead_count = models.PositiveIntegerField(default=0)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    restored = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-created_at"], name="bulk_change_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.lead_count} leads"
+
+
+class BulkChangeLead(models.Model):
+    """One lead of a bulk change: its owner before and after, and the version the change left
+    it at (a lead whose version moved on since was changed by someone and keeps its state).
+
+    Written set-based, one row per lead: the memberships carry no foreign-key check of their
+    own (the change's leads and owners were checked as they were written)."""
+
+    pk = models.CompositePrimaryKey("change", "lead")
+    change = models.ForeignKey(BulkChange, models.CASCADE, related_name="+", db_index=False)
+    lead = models.ForeignKey(Lead, models.PROTECT, related_name="+", db_index=False)
+    previous_owner = models.ForeignKey(
+        "tenancy.Membership", models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    owner = models.ForeignKey(
+        "tenancy.Membership", models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    version = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.previous_owner_id} → {self.owner_id}"
 
 
 class DuplicateDismissal(models.Model):

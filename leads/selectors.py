@@ -17,6 +17,7 @@ from django.http import QueryDict
 from leads.models import (
     OPEN_STATUSES,
     Blocker,
+    BulkChange,
     Lead,
     Person,
     SavedView,
@@ -251,3 +252,16 @@ def lead_page_data(lead: Lead, membership: Membership, activity_limit: int = 100
         .order_by("-received_at")[:20]
     )
     return {"activities": activities, "other_leads": others}
+
+
+# The Team page ------------------------------------------------------------------------------
+
+
+def recent_bulk_changes(membership: Membership, limit: int = 20) -> list[BulkChange]:
+    """The organization's latest bulk changes of owners, newest first (each undoable for a
+    while: see BulkChange.UNDO_PERIOD)."""
+    return list(
+        BulkChange.objects.filter(organization_id=membership.organization_id)
+        .select_related("from_owner__user", "to_owner__user", "actor", "undone_by")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -34,7 +35,7 @@ from tests.conftest import World, signed_in
 from tests.factories import MembershipFactory, new_lead
 from tests.leads.conftest import WEDNESDAY_10AM, actor_of, fresh
 from trialsnest.audit.models import AuditEvent
-from trialsnest.tenancy.models import Role
+from trialsnest.tenancy.models import Membership, Role
 
 VERSION = re.compile(r'name="version" value="(\d+)"')
 
@@ -397,13 +398,18 @@ def test_the_team_page_shows_each_members_open_leads(world: World):
     assert re.search(r"Coordinator</td>\s*<td>2</td>", response.content.decode())
 
 
+def _confirmed(client: Client, member: Membership, to: str = "") -> Any:
+    """The confirmation page, then its confirmed form, as a site lead goes through them."""
+    url = reverse("team_reassign", kwargs={"code": member.code})
+    page = client.get(url, {"to": to})
+    return client.post(url, {"to": to, "expected": page.context["plan"].fingerprint}, follow=True)
+
+
 def test_a_site_lead_reassigns_all_open_leads_of_someone_who_leaves(world: World):
     staying = MembershipFactory(organization=world.org_a, role=Role.COORDINATOR)
     leads = [new_lead(study_site=world.study_site_a, owner=world.coordinator) for _ in range(4)]
 
-    response = signed_in(world.site_lead.user).post(
-        reverse("team_reassign", kwargs={"code": world.coordinator.code}), follow=True
-    )
+    response = _confirmed(signed_in(world.site_lead.user), world.coordinator)
 
     assert "Reassigned 4 open leads" in text(response)
     assert {fresh(lead).owner for lead in leads} == {staying}
@@ -412,10 +418,7 @@ def test_a_site_lead_reassigns_all_open_leads_of_someone_who_leaves(world: World
 def test_a_site_lead_reassigns_all_open_leads_to_one_person(world: World):
     leads = [new_lead(study_site=world.study_site_a) for _ in range(2)]
 
-    signed_in(world.site_lead.user).post(
-        reverse("team_reassign", kwargs={"code": world.coordinator.code}),
-        {"to": str(world.site_lead.code)},
-    )
+    _confirmed(signed_in(world.site_lead.user), world.coordinator, to=str(world.site_lead.code))
 
     assert {fresh(lead).owner for lead in leads} == {world.site_lead}
 

@@ -23,7 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from leads.actions import ACTIONS
 from leads.intake.api_keys import api_key_create
 from leads.models import RecruitmentMaterial
-from leads.services import saved_view_create
+from leads.services import leads_reassign_all, saved_view_create
 from tests.conftest import World, signed_in
 from tests.factories import LeadFactory
 from trialsnest.audit.services import Actor
@@ -87,6 +87,15 @@ def _org_a_api_key(world: World) -> dict[str, Any]:
         actor=Actor(world.admin.user),
     )
     return {"code": api_key.code}
+
+
+def _org_a_bulk_change(world: World) -> dict[str, Any]:
+    """The site lead gave the coordinator's open leads to the org admin."""
+    LeadFactory(study_site=world.study_site_a)
+    change = leads_reassign_all(
+        from_owner=world.coordinator, to_owner=world.admin, actor=Actor(world.site_lead.user)
+    )
+    return {"code": change.code}
 
 
 def _coordinators_saved_view(world: World) -> dict[str, Any]:
@@ -385,16 +394,21 @@ MATRIX: dict[str, list[Row]] = {
         ),
     ],
     "team": [Row("GET", SITE_LEAD_PAGE)],
+    # The confirmation (GET, or a POST without the confirmed figures) changes nothing.
     "team_reassign": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_membership),
+        Row("POST", members(coordinator=403, outsider=404), kwargs=_org_a_membership),
+    ],
+    "team_undo": [
         Row(
             "GET",
             members(coordinator=403, site_lead=405, admin=405, outsider=405),
-            kwargs=_org_a_membership,
+            kwargs=_org_a_bulk_change,
         ),
         Row(
             "POST",
             members(coordinator=403, site_lead=To("/team/"), admin=To("/team/"), outsider=404),
-            kwargs=_org_a_membership,
+            kwargs=_org_a_bulk_change,
         ),
     ],
     "policy_edit": [
