@@ -141,11 +141,11 @@ def test_bulk_next_action_is_what_the_one_lead_service_would_write(world: World)
         for field in ("next_action", "next_action_due_at", "stale_at", "attention_at", "version"):
             assert getattr(mountain, field) == getattr(twin, field), field
         entry = Activity.objects.filter(lead=other, kind=ActivityKind.NEXT_ACTION).get()
+        due = mountain.next_action_due_at
+        assert due is not None
         assert entry.data == {
             "kind": ActionKind.CHASE_RECORDS,
-            "due_at": mountain.next_action_due_at.astimezone(
-                ZoneInfo("America/Denver")
-            ).isoformat(),  # type: ignore[union-attr]
+            "due_at": due.astimezone(ZoneInfo("America/Denver")).isoformat(),
             "version": 2,
         }
         assert AuditEvent.objects.filter(
