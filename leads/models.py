@@ -333,6 +333,12 @@ class Lead(models.Model):
                 condition=OPEN_Q,
             ),
             models.Index(fields=["organization", "sla_due_at"], name="lead_sla", condition=OPEN_Q),
+            # The Team page's list of leads intake flagged (an expired material): a few rows.
+            models.Index(
+                fields=["organization", "received_at", "id"],
+                name="lead_flagged",
+                condition=~Q(flag=""),
+            ),
             # The tab counts: an index-only scan over a member's open leads.
             models.Index(
                 fields=["organization", "study_site"],

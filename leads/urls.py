@@ -23,6 +23,7 @@ urlpatterns = [
     path("leads/<uuid:code>/<lead_action:action>/", lead.lead_action, name="lead_action"),
     path("team/", team.team, name="team"),
     path("team/<uuid:code>/reassign/", team.team_reassign, name="team_reassign"),
+    path("team/flagged/", team.team_flagged, name="team_flagged"),
     path("team/changes/<uuid:code>/undo/", team.team_undo, name="team_undo"),
     path("team/materials/", settings.materials, name="materials"),
     path("team/materials/<uuid:code>/", settings.material_edit, name="material_edit"),

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leads import selectors, services
 from leads.forms import PolicyForm
-from leads.gatekeepers import get_bulk_change_for_user
+from leads.gatekeepers import get_bulk_change_for_user, get_material_for_user
 from leads.models import OPEN_STATUSES, BulkChange
+from leads.presenters import queue_row, site_time
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.gatekeepers import (
     active_membership,
@@ -51,6 +52,7 @@ def team(request: TenantRequest) -> HttpResponse:
         "changes": selectors.recent_bulk_changes(membership),
         "undo_until": timezone.now() - BulkChange.UNDO_PERIOD,
         "undo_days": BulkChange.UNDO_PERIOD.days,
+        "flagged": _flagged_lists(membership),
     }
     return render(request, "leads/team.html", context)
 
@@ -109,6 +111,57 @@ def team_undo(request: TenantRequest, code: str) -> HttpResponse:
         )
     messages.success(request, " ".join(parts))
     return redirect("team")
+
+
+def _flagged_lists(membership: Membership) -> list[tuple[str, str, int]]:
+    counts = selectors.flagged_counts(membership)
+    return [(name, label, counts[name]) for name, label in selectors.FLAGGED_LISTS]
+
+
+@member_required(*LEADS)
+@require_GET
+def team_flagged(request: TenantRequest) -> HttpResponse:
+    """Leads to look at: from an expired recruitment material, or held by a paused study;
+    narrowed to one StudySite or one material, keyset-paged."""
+    membership = active_membership(request)
+    name = request.GET.get("list", "")
+    names = dict(selectors.FLAGGED_LISTS)
+    if name not in names:
+        name = selectors.FLAGGED_LISTS[0][0]
+    study_site = material = None
+    if request.GET.get("study_site"):
+        study_site = get_study_site_for_user(request, request.GET["study_site"])
+    if request.GET.get("material"):
+        material = get_material_for_user(request, request.GET["material"])
+    after = selectors.parse_cursor(request.GET.get("after", ""))
+    leads = selectors.flagged_leads(
+        membership,
+        name,
+        study_site_id=study_site.pk if study_site else None,
+        material_id=material.pk if material else None,
+        after=after,
+        limit=selectors.PAGE_SIZE + 1,
+    )
+    more = len(leads) > selectors.PAGE_SIZE
+    leads = leads[: selectors.PAGE_SIZE]
+    now = timezone.now()
+    context = {
+        "list": name,
+        "title": names[name],
+        "lists": _flagged_lists(membership),
+        "rows": [
+            (queue_row(lead, now), site_time(lead.received_at, lead.study_site.site.timezone), lead)
+            for lead in leads
+        ],
+        "study_site": study_site,
+        "material": material,
+        "more_url": "",
+    }
+    if more:
+        query = request.GET.copy()
+        query["after"] = f"{leads[-1].received_at.isoformat()}_{leads[-1].pk}"
+        context["more_url"] = f"?{query.urlencode()}"
+    return render(request, "leads/team_flagged.html", context)
 
 
 @member_required(*LEADS)

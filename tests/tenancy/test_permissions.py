@@ -394,6 +394,7 @@ MATRIX: dict[str, list[Row]] = {
         ),
     ],
     "team": [Row("GET", SITE_LEAD_PAGE)],
+    "team_flagged": [Row("GET", SITE_LEAD_PAGE)],
     # The confirmation (GET, or a POST without the confirmed figures) changes nothing.
     "team_reassign": [
         Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_membership),
