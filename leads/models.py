@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from itertools import pairwise
 from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.functions import RandomUUID
-from django.core.validators import MaxValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import BaseValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -428,6 +430,36 @@ def default_cadence() -> list[int]:
     return [0, 24, 72, 168]
 
 
+# What a policy may say, for the form and every other door: a target of 0 is missed the moment
+# a lead arrives, and one of months is no target at all.
+SLA_HOURS = (1, 480)  # business hours: up to 12 weeks of 40 hours
+WAIT_HOURS = (1, 24 * 90)  # after the last attempt, before closing as unreachable
+CADENCE_HOURS = (0, 24 * 90)  # when each attempt is due, after the first
+CADENCE_ATTEMPTS = 12
+STALE_DAYS = (1, 90)
+
+
+def between(bounds: tuple[int, int], what: str) -> list[BaseValidator]:
+    low, high = bounds
+    message = f"Give {what} from {low:,} to {high:,}."
+    return [MinValueValidator(low, message=message), MaxValueValidator(high, message=message)]
+
+
+def check_cadence(hours: list[int]) -> None:
+    """A cadence is 1 to CADENCE_ATTEMPTS attempts, each later than the one before."""
+    low, high = CADENCE_HOURS
+    increasing = all(a < b for a, b in pairwise(hours))
+    if not 1 <= len(hours) <= CADENCE_ATTEMPTS or not increasing or hours[0] < low:
+        raise ValidationError(
+            f"Give 1 to {CADENCE_ATTEMPTS} attempts, in increasing order, starting at {low} or "
+            "later."
+        )
+    if hours[-1] > high:
+        raise ValidationError(
+            f"Keep every attempt within {high:,} hours ({high // 24} days) of the first."
+        )
+
+
 class Policy(models.Model):
     """Per-StudySite contact cadence and SLA targets, editable by site leads."""
 
@@ -435,26 +467,28 @@ class Policy(models.Model):
         "studies.StudySite", models.CASCADE, related_name="policy", primary_key=True
     )
     cadence_hours = ArrayField(
-        models.PositiveIntegerField(validators=[MaxValueValidator(24 * 365)]),
+        models.PositiveIntegerField(validators=between(CADENCE_HOURS, "hours")),
         default=default_cadence,
         help_text="Hours after the first attempt at which each attempt is due.",
     )
     final_wait_hours = models.PositiveIntegerField(
-        default=72, validators=[MaxValueValidator(24 * 365)]
+        default=72, validators=between(WAIT_HOURS, "hours")
     )
     sla_first_response_hours = models.PositiveIntegerField(
-        default=8, validators=[MaxValueValidator(24 * 365)]
+        default=8, validators=between(SLA_HOURS, "business hours")
     )
     sla_prescreen_review_hours = models.PositiveIntegerField(
-        default=16, validators=[MaxValueValidator(24 * 365)]
+        default=16, validators=between(SLA_HOURS, "business hours")
     )
     sla_records_request_hours = models.PositiveIntegerField(
-        default=16, validators=[MaxValueValidator(24 * 365)]
+        default=16, validators=between(SLA_HOURS, "business hours")
     )
     sla_scheduling_hours = models.PositiveIntegerField(
-        default=24, validators=[MaxValueValidator(24 * 365)]
+        default=24, validators=between(SLA_HOURS, "business hours")
     )
-    stale_after_days = models.PositiveIntegerField(default=7, validators=[MaxValueValidator(365)])
+    stale_after_days = models.PositiveIntegerField(
+        default=7, validators=between(STALE_DAYS, "days")
+    )
 
     class Meta:
         verbose_name_plural = "policies"

@@ -20,6 +20,7 @@ from leads.gatekeepers import get_bulk_change_for_user, get_material_for_user
 from leads.models import OPEN_STATUSES, BulkChange
 from leads.presenters import queue_row, site_time
 from trialsnest.audit.services import Actor
+from trialsnest.lib.forms import add_errors
 from trialsnest.tenancy.gatekeepers import (
     active_membership,
     get_membership_for_user,
@@ -171,7 +172,13 @@ def policy_edit(request: TenantRequest, code: str) -> HttpResponse:
     policy = services.policy_for(study_site)
     form = PolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
-        services.policy_update(policy=policy, form_data=form.cleaned_data, actor=Actor.of(request))
-        messages.success(request, "Saved the policy.")
-        return redirect("team")
+        try:
+            services.policy_update(
+                policy=policy, form_data=form.cleaned_data, actor=Actor.of(request)
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Saved the policy.")
+            return redirect("team")
     return render(request, "leads/policy.html", {"form": form, "study_site": study_site})
