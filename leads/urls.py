@@ -45,6 +45,11 @@ urlpatterns = [
     path("settings/api-keys/", settings.settings_api_keys, name="settings_api_keys"),
     path("settings/api-keys/new/", settings.settings_api_key_new, name="settings_api_key_new"),
     path(
+        "settings/api-keys/<uuid:code>/created/",
+        settings.settings_api_key_created,
+        name="settings_api_key_created",
+    ),
+    path(
         "settings/api-keys/<uuid:code>/revoke/",
         settings.settings_api_key_revoke,
         name="settings_api_key_revoke",

@@ -312,13 +312,21 @@ MATRIX: dict[str, list[Row]] = {
     "settings_api_keys": [Row("GET", ADMIN_PAGE)],
     "settings_api_key_new": [
         Row("GET", ADMIN_PAGE),
-        # A valid form: an admin (the outsider too, for their own organization) sees a new key.
+        # A valid form: an admin (the outsider too, for their own organization) is sent to the
+        # page that shows the new key once.
         Row(
             "POST",
-            members(coordinator=403, site_lead=403),
+            members(
+                coordinator=403,
+                site_lead=403,
+                admin=To("/settings/api-keys/"),
+                outsider=To("/settings/api-keys/"),
+            ),
             data=lambda world: {"name": "Vendor", "source": "vendor_list"},
         ),
     ],
+    # Opened again, the page says the key was shown once.
+    "settings_api_key_created": [Row("GET", ADMIN_OBJECT_PAGE, kwargs=_org_a_api_key)],
     "settings_api_key_revoke": [
         Row("GET", ADMIN_ACTION_GET, kwargs=_org_a_api_key),
         Row("POST", admin_action_post(To("/settings/api-keys/")), kwargs=_org_a_api_key),
