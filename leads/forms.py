@@ -26,6 +26,7 @@ from leads.models import (
     RecruitmentMaterial,
     Source,
     Status,
+    check_cadence,
 )
 from leads.services.leads import check_due_time
 from trialsnest.lib.forms import PlainTextField
@@ -35,7 +36,6 @@ from trialsnest.tenancy.models import Membership
 from trialsnest.tenancy.selectors import members_who_see, visible_study_sites
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
-MAX_HOURS = 24 * 365  # no cadence step, wait or target is longer than a year
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -278,12 +278,7 @@ class PolicyForm(forms.ModelForm[Policy]):
             hours = [int(part) for part in raw.replace(" ", "").split(",") if part]
         except ValueError:
             raise forms.ValidationError("Use whole hours separated by commas.") from None
-        if not hours or hours != sorted(hours) or hours[0] < 0 or len(hours) > 12:
-            raise forms.ValidationError(
-                "Give 1 to 12 attempts, in increasing order, starting at 0 or later."
-            )
-        if hours[-1] > MAX_HOURS:
-            raise forms.ValidationError(f"Keep every attempt within {MAX_HOURS} hours (a year).")
+        check_cadence(hours)
         return hours
 
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from leads.models import (
     ApiKey,
+    BulkChange,
     CsvImport,
     Lead,
     Person,
@@ -79,3 +80,9 @@ def get_api_key_for_user(request: HttpRequest, code: Any) -> ApiKey:
     """An intake API key of the active organization."""
     membership = active_membership(request)
     return by_code(ApiKey.objects.filter(organization_id=membership.organization_id), code)
+
+
+def get_bulk_change_for_user(request: HttpRequest, code: Any) -> BulkChange:
+    """A bulk change of owners made in the active organization."""
+    membership = active_membership(request)
+    return by_code(BulkChange.objects.filter(organization_id=membership.organization_id), code)

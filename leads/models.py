@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from datetime import timedelta
+from itertools import pairwise
 from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.functions import RandomUUID
-from django.core.validators import MaxValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import BaseValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -340,6 +343,12 @@ class Lead(models.Model):
                 condition=OPEN_Q,
             ),
             models.Index(fields=["organization", "sla_due_at"], name="lead_sla", condition=OPEN_Q),
+            # The Team page's list of leads intake flagged (an expired material): a few rows.
+            models.Index(
+                fields=["organization", "received_at", "id"],
+                name="lead_flagged",
+                condition=~Q(flag=""),
+            ),
             # The tab counts: an index-only scan over a member's open leads.
             models.Index(
                 fields=["organization", "study_site"],
@@ -438,6 +447,36 @@ def default_cadence() -> list[int]:
     return [0, 24, 72, 168]
 
 
+# What a policy may say, for the form and every other door: a target of 0 is missed the moment
+# a lead arrives, and one of months is no target at all.
+SLA_HOURS = (1, 480)  # business hours: up to 12 weeks of 40 hours
+WAIT_HOURS = (1, 24 * 90)  # after the last attempt, before closing as unreachable
+CADENCE_HOURS = (0, 24 * 90)  # when each attempt is due, after the first
+CADENCE_ATTEMPTS = 12
+STALE_DAYS = (1, 90)
+
+
+def between(bounds: tuple[int, int], what: str) -> list[BaseValidator]:
+    low, high = bounds
+    message = f"Give {what} from {low:,} to {high:,}."
+    return [MinValueValidator(low, message=message), MaxValueValidator(high, message=message)]
+
+
+def check_cadence(hours: list[int]) -> None:
+    """A cadence is 1 to CADENCE_ATTEMPTS attempts, each later than the one before."""
+    low, high = CADENCE_HOURS
+    increasing = all(a < b for a, b in pairwise(hours))
+    if not 1 <= len(hours) <= CADENCE_ATTEMPTS or not increasing or hours[0] < low:
+        raise ValidationError(
+            f"Give 1 to {CADENCE_ATTEMPTS} attempts, in increasing order, starting at {low} or "
+            "later."
+        )
+    if hours[-1] > high:
+        raise ValidationError(
+            f"Keep every attempt within {high:,} hours ({high // 24} days) of the first."
+        )
+
+
 class Policy(models.Model):
     """Per-StudySite contact cadence and SLA targets, editable by site leads."""
 
@@ -445,26 +484,28 @@ class Policy(models.Model):
         "studies.StudySite", models.CASCADE, related_name="policy", primary_key=True
     )
     cadence_hours = ArrayField(
-        models.PositiveIntegerField(validators=[MaxValueValidator(24 * 365)]),
+        models.PositiveIntegerField(validators=between(CADENCE_HOURS, "hours")),
         default=default_cadence,
         help_text="Hours after the first attempt at which each attempt is due.",
     )
     final_wait_hours = models.PositiveIntegerField(
-        default=72, validators=[MaxValueValidator(24 * 365)]
+        default=72, validators=between(WAIT_HOURS, "hours")
     )
     sla_first_response_hours = models.PositiveIntegerField(
-        default=8, validators=[MaxValueValidator(24 * 365)]
+        default=8, validators=between(SLA_HOURS, "business hours")
     )
     sla_prescreen_review_hours = models.PositiveIntegerField(
-        default=16, validators=[MaxValueValidator(24 * 365)]
+        default=16, validators=between(SLA_HOURS, "business hours")
     )
     sla_records_request_hours = models.PositiveIntegerField(
-        default=16, validators=[MaxValueValidator(24 * 365)]
+        default=16, validators=between(SLA_HOURS, "business hours")
     )
     sla_scheduling_hours = models.PositiveIntegerField(
-        default=24, validators=[MaxValueValidator(24 * 365)]
+        default=24, validators=between(SLA_HOURS, "business hours")
     )
-    stale_after_days = models.PositiveIntegerField(default=7, validators=[MaxValueValidator(365)])
+    stale_after_days = models.PositiveIntegerField(
+        default=7, validators=between(STALE_DAYS, "days")
+    )
 
     class Meta:
         verbose_name_plural = "policies"
@@ -634,6 +675,66 @@ class CsvImport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class BulkChange(models.Model):
+    """Many leads given new owners at once (a site lead's "reassign all", the queue's bulk
+    assign), kept with each lead's previous owner so that it can be undone for UNDO_PERIOD."""
+
+    UNDO_PERIOD: ClassVar[timedelta] = timedelta(days=7)
+
+    class Kind(models.TextChoices):
+        REASSIGN_ALL = "reassign_all", "Reassign all open leads"
+        ASSIGN = "assign", "Bulk assign"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Whose leads they were (reassign all) and who got them (empty: spread by the fair rule).
+    from_owner = models.ForeignKey(
+        "tenancy.Membership", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        "tenancy.Membership", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    lead_count = models.PositiveIntegerField(default=0)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    restored = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-created_at"], name="bulk_change_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.lead_count} leads"
+
+
+class BulkChangeLead(models.Model):
+    """One lead of a bulk change: its owner before and after, and the version the change left
+    it at (a lead whose version moved on since was changed by someone and keeps its state).
+
+    Written set-based, one row per lead: the memberships carry no foreign-key check of their
+    own (the change's leads and owners were checked as they were written)."""
+
+    pk = models.CompositePrimaryKey("change", "lead")
+    change = models.ForeignKey(BulkChange, models.CASCADE, related_name="+", db_index=False)
+    lead = models.ForeignKey(Lead, models.PROTECT, related_name="+", db_index=False)
+    previous_owner = models.ForeignKey(
+        "tenancy.Membership", models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    owner = models.ForeignKey(
+        "tenancy.Membership", models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    version = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.previous_owner_id} → {self.owner_id}"
 
 
 class DuplicateDismissal(models.Model):

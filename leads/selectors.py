@@ -12,13 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
 from leads.models import (
     OPEN_STATUSES,
     Blocker,
+    BulkChange,
     Lead,
     Person,
     PersonMerge,
@@ -27,8 +28,9 @@ from leads.models import (
     Status,
 )
 from trialsnest.lib.phones import normalize_phone
+from trialsnest.studies.models import RecruitmentStatus
 from trialsnest.tenancy.models import Membership
-from trialsnest.tenancy.selectors import visible_study_site_ids
+from trialsnest.tenancy.selectors import visible_study_site_ids, visible_study_sites
 
 PAGE_SIZE = 50
 
@@ -279,3 +281,88 @@ def lead_page_data(lead: Lead, membership: Membership, activity_limit: int = 100
         .order_by("-received_at")[:20]
     )
     return {"activities": activities, "other_leads": others}
+
+
+# The Team page ------------------------------------------------------------------------------
+
+
+def recent_bulk_changes(membership: Membership, limit: int = 20) -> list[BulkChange]:
+    """The organization's latest bulk changes of owners, newest first (each undoable for a
+    while: see BulkChange.UNDO_PERIOD)."""
+    return list(
+        BulkChange.objects.filter(organization_id=membership.organization_id)
+        .select_related("from_owner__user", "to_owner__user", "actor", "undone_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+# Leads a site lead should look at: received through an expired recruitment material (intake
+# accepts them with a flag), or held because their study is paused.
+FLAGGED_LISTS: list[tuple[str, str]] = [
+    ("expired", "From an expired recruitment material"),
+    ("paused", "Held: study paused or closed"),
+]
+
+
+def flagged_q(membership: Membership, name: str) -> Q:
+    if name == "expired":
+        # A flag is only ever set at intake; the partial index on flagged leads serves this.
+        return ~Q(flag="") & Q(received_at__date__gt=F("material__expires_on"))
+    return Q(
+        status__in=OPEN_STATUSES,
+        blocker=Blocker.STUDY_PAUSED,
+        study_site_id__in=_held_study_site_ids(membership),
+    )
+
+
+def _held_study_site_ids(membership: Membership) -> list[int]:
+    """The visible StudySites that are not recruiting, as a literal list (once per membership
+    object) so that the per-StudySite indexes on open leads serve the held list."""
+    ids: list[int] | None = getattr(membership, "_held_study_site_ids", None)
+    if ids is None:
+        held = visible_study_sites(membership).exclude(
+            recruitment_status=RecruitmentStatus.RECRUITING
+        )
+        ids = sorted(held.values_list("id", flat=True))
+        membership._held_study_site_ids = ids  # type: ignore[attr-defined]
+    return ids
+
+
+def flagged_counts(membership: Membership) -> dict[str, int]:
+    """Each list's number of leads, in one query."""
+    lists = [flagged_q(membership, name) for name, _ in FLAGGED_LISTS]
+    either = lists[0] | lists[1]
+    counts = {
+        name: Count("id", filter=q) for (name, _), q in zip(FLAGGED_LISTS, lists, strict=True)
+    }
+    return {
+        name: int(n)
+        for name, n in visible_leads(membership).filter(either).aggregate(**counts).items()
+    }
+
+
+def flagged_leads(
+    membership: Membership,
+    name: str,
+    *,
+    study_site_id: int | None = None,
+    material_id: int | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[Lead]:
+    """One page of a flagged list, newest first, keyset-paged on (received_at, id)."""
+    leads = visible_leads(membership).filter(flagged_q(membership, name))
+    if study_site_id is not None:
+        leads = leads.filter(study_site_id=study_site_id)
+    if material_id is not None:
+        leads = leads.filter(material_id=material_id)
+    if after is not None:
+        at, pk = after
+        leads = leads.filter(Q(received_at__lt=at) | Q(received_at=at, id__lt=pk))
+    rows = (
+        row_fields(leads)
+        .select_related("material")
+        .only(*ROW_FIELDS, "material__code", "material__material_code", "material__expires_on")
+        .order_by("-received_at", "-id")
+    )
+    return list(rows[:limit])

@@ -23,6 +23,8 @@ urlpatterns = [
     path("leads/<uuid:code>/<lead_action:action>/", lead.lead_action, name="lead_action"),
     path("team/", team.team, name="team"),
     path("team/<uuid:code>/reassign/", team.team_reassign, name="team_reassign"),
+    path("team/flagged/", team.team_flagged, name="team_flagged"),
+    path("team/changes/<uuid:code>/undo/", team.team_undo, name="team_undo"),
     path("team/materials/", settings.materials, name="materials"),
     path("team/materials/<uuid:code>/", settings.material_edit, name="material_edit"),
     path("study-sites/<uuid:code>/policy/", team.policy_edit, name="policy_edit"),
@@ -53,6 +55,11 @@ urlpatterns = [
     path("imports/<uuid:code>/original.csv", imports.import_original, name="import_original"),
     path("settings/api-keys/", settings.settings_api_keys, name="settings_api_keys"),
     path("settings/api-keys/new/", settings.settings_api_key_new, name="settings_api_key_new"),
+    path(
+        "settings/api-keys/<uuid:code>/created/",
+        settings.settings_api_key_created,
+        name="settings_api_key_created",
+    ),
     path(
         "settings/api-keys/<uuid:code>/revoke/",
         settings.settings_api_key_revoke,

@@ -1,8 +1,13 @@
-"""Who owns a lead: the fair, capacity-aware choice for new leads, and reassignment."""
+"""Who owns a lead: the fair, capacity-aware choice of owners, and reassigning one lead.
+
+Many leads at once (reassign all, the queue's bulk assign) are leads/services/reassignment.py."""
 
 from __future__ import annotations
 
 import heapq
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
@@ -19,8 +24,24 @@ from trialsnest.tenancy.models import Membership, Role
 from trialsnest.tenancy.selectors import members_who_see
 
 
+@dataclass
+class Handout:
+    """Leads one change hands out over several owners_for calls (one per StudySite of a
+    reassignment), not yet written: each call counts them in the loads, and the members given
+    leads in an earlier call sort after everyone of the same load, in the order handed out, just
+    as if every lead had been written before the next was chosen."""
+
+    counts: Counter[int] = field(default_factory=Counter)
+    last_turn: dict[int, int] = field(default_factory=dict)
+    turns: int = 0
+
+
 def owners_for(
-    study_site: StudySite, count: int, *, exclude: Membership | None = None
+    study_site: StudySite,
+    count: int,
+    *,
+    exclude: Membership | None = None,
+    handout: Handout | None = None,
 ) -> list[Membership]:
     """Owners for `count` new leads by the fair, capacity-aware rule: the eligible coordinator
     with the fewest open leads (ties: longest since their last assignment), counting each lead
@@ -33,34 +54,42 @@ def owners_for(
     if exclude is not None:
         members = members.exclude(pk=exclude.pk)
     eligible = list(members)
-    loads = dict(
-        Lead.objects.filter(owner__in=eligible, status__in=OPEN_STATUSES)
-        .values_list("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
+    loads = Counter(
+        dict(
+            Lead.objects.filter(owner__in=eligible, status__in=OPEN_STATUSES)
+            .values_list("owner_id")
+            .annotate(n=Count("id"))
+            .values_list("owner_id", "n")
+        )
     )
+    handout = handout or Handout()
+    loads.update(handout.counts)
     epoch, latest = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
 
+    def entry(m: Membership) -> tuple[int, datetime, int, int, Membership]:
+        if m.pk in handout.last_turn:
+            return (loads[m.pk], latest, handout.last_turn[m.pk], m.pk, m)
+        return (loads[m.pk], m.last_assigned_at or epoch, 0, m.pk, m)
+
     def queue(role: Role) -> list[tuple[int, datetime, int, int, Membership]]:
-        heap = [
-            (loads.get(m.pk, 0), m.last_assigned_at or epoch, 0, m.pk, m)
-            for m in eligible
-            if m.role == role and not _full(m, loads.get(m.pk, 0))
-        ]
+        heap = [entry(m) for m in eligible if m.role == role and not _full(m, loads[m.pk])]
         heapq.heapify(heap)
         return heap
 
     tiers = [queue(Role.COORDINATOR), queue(Role.SITE_LEAD), queue(Role.ORG_ADMIN)]
     owners: list[Membership] = []
-    for turn in range(1, count + 1):
+    for _ in range(count):
         tier = next((heap for heap in tiers if heap), None)
         if tier is None:
             raise ValidationError("Nobody in the organization can own leads of this study.")
         load, _, _, pk, member = heapq.heappop(tier)
         owners.append(member)
+        handout.turns += 1
+        handout.counts[pk] += 1
+        handout.last_turn[pk] = handout.turns
         if not _full(member, load + 1):
             # Just assigned: after everyone with the same load, in the order handed out.
-            heapq.heappush(tier, (load + 1, latest, turn, pk, member))
+            heapq.heappush(tier, (load + 1, latest, handout.turns, pk, member))
     return owners
 
 
@@ -76,9 +105,10 @@ def choose_owner(study_site: StudySite, *, exclude: Membership | None = None) ->
     return owners_for(study_site, 1, exclude=exclude)[0]
 
 
-def mark_assigned(owners: list[Membership], now: datetime) -> None:
+def mark_assigned(owners: Iterable[Membership | int], now: datetime) -> None:
     """Remember when each was last given a lead: the tie-break of the fair rule."""
-    Membership.objects.filter(pk__in={owner.pk for owner in owners}).update(last_assigned_at=now)
+    ids = {owner if isinstance(owner, int) else owner.pk for owner in owners}
+    Membership.objects.filter(pk__in=ids).update(last_assigned_at=now)
 
 
 def check_owner(lead: Lead, owner: Membership) -> None:
@@ -104,19 +134,3 @@ def lead_assign(*, lead: Lead, owner: Membership, actor: Actor, version: int | N
     mark_assigned([owner], now)
     activity_add(lead, ActivityKind.ASSIGNMENT, actor, now, data={"owner": str(owner.code)})
     return lead
-
-
-@transaction.atomic
-def leads_reassign_all(
-    *, from_owner: Membership, actor: Actor, to_owner: Membership | None = None
-) -> int:
-    """Hand every open lead of someone who leaves to `to_owner`, or by the assignment rule."""
-    leads = list(
-        Lead.objects.filter(owner=from_owner, status__in=OPEN_STATUSES)
-        .select_related("study_site__site")
-        .order_by("id")
-    )
-    for lead in leads:
-        target = to_owner or choose_owner(lead.study_site, exclude=from_owner)
-        lead_assign(lead=lead, owner=target, actor=actor)
-    return len(leads)

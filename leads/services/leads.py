@@ -6,7 +6,6 @@ audited in the same transaction and leaves the lead with a next action while it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -209,6 +208,14 @@ def lead_set_blocker(
     return lead
 
 
+def transition_refused(current: str, status: str) -> str:
+    """Why a lead that is `current` cannot move to `status` (DESIGN.md's status table)."""
+    allowed = ", ".join(Status(s).label for s in TRANSITIONS[current]) or "none"
+    wanted = Status(status).label.lower() if status in Status.values else repr(status)
+    now = Status(current).label.lower()
+    return f"A lead that is {now} cannot move to {wanted}. Allowed: {allowed}."
+
+
 @transaction.atomic
 def lead_change_status(
     *,
@@ -223,14 +230,7 @@ def lead_change_status(
 ) -> Lead:
     lead = lead_lock(lead, version)
     if status not in TRANSITIONS[lead.status]:
-        allowed = ", ".join(Status(s).label for s in TRANSITIONS[lead.status]) or "none"
-        raise ValidationError(
-            {
-                "status": f"A lead that is {Status(lead.status).label.lower()} cannot move to "
-                f"{(Status(status).label.lower() if status in Status.values else repr(status))}. "
-                f"Allowed: {allowed}."
-            }
-        )
+        raise ValidationError({"status": transition_refused(lead.status, status)})
     reason = check_text(reason.strip(), field="reason", max_length=LINE_MAX)
     if status == Status.CLOSED and close_reason not in CloseReason.values:
         raise ValidationError({"close_reason": "Say why the lead is closed."})
@@ -266,18 +266,3 @@ def lead_change_status(
         data={"from": from_status, "to": status, "close_reason": lead.close_reason},
     )
     return lead
-
-
-def leads_bulk(
-    leads: Sequence[Lead], apply: Callable[[Lead], object]
-) -> tuple[int, list[tuple[Lead, str]]]:
-    """Apply one service to several leads; each succeeds or fails on its own."""
-    done, failed = 0, []
-    for lead in leads:
-        try:
-            apply(lead)
-        except ValidationError as error:
-            failed.append((lead, " ".join(error.messages)))
-        else:
-            done += 1
-    return done, failed

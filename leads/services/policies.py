@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from leads.models import SLA_FIELD, Lead, Policy
+from leads.models import SLA_FIELD, Lead, Policy, check_cadence
 from trialsnest.audit.services import Actor, audit_record, changed_fields
 from trialsnest.lib.business_hours import add_business_hours
 from trialsnest.studies.models import StudySite
@@ -75,9 +76,15 @@ def refresh_attention(lead: Lead, policy: Policy) -> None:
 def policy_update(*, policy: Policy, form_data: dict[str, Any], actor: Actor) -> Policy:
     """Save a StudySite's cadence and SLA targets. New targets apply from the next movement."""
     before = {name: getattr(Policy.objects.get(pk=policy.pk), name) for name in POLICY_FIELDS}
-    policy.cadence_hours = form_data["cadence"]
+    policy.cadence_hours = list(form_data["cadence"])
     for name in POLICY_FIELDS[1:]:
         setattr(policy, name, form_data[name])
+    # The bounds live on the model (leads.models.Policy): every door meets them, not only the form.
+    try:
+        check_cadence(policy.cadence_hours)
+    except ValidationError as error:
+        raise ValidationError({"cadence": error.messages}) from None
+    policy.full_clean(exclude=["study_site"])
     policy.save()
     audit_record(
         action="policy.updated",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +18,7 @@ from leads import selectors, services
 from leads.actions import ROW_ACTIONS
 from leads.forms import BulkForm, SavedViewForm, SearchForm
 from leads.gatekeepers import get_saved_view_for_user
-from leads.models import ActionKind, Blocker, CloseReason, Lead, Source, Status
+from leads.models import ActionKind, Blocker, CloseReason, Source, Status
 from leads.presenters import queue_row, reason
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
@@ -148,27 +147,27 @@ def queue_bulk(request: TenantRequest) -> HttpResponse:
     leads = list(
         selectors.visible_leads(membership)
         .filter(code__in=codes)
-        .select_related("person", "study_site__site")
+        .select_related("person", "study_site__site", "owner__user")
+        .order_by("id")
     )
-    apply: Callable[[Lead], object]
-    if data["action"] == "assign":
-        apply = lambda lead: services.lead_assign(lead=lead, owner=data["owner"], actor=actor)  # noqa: E731
-    elif data["action"] == "next_action":
-        # The time is read on each lead's site clock, as on the single-lead form.
-        wall_clock = data["due_at"].replace(tzinfo=None)
-        apply = lambda lead: services.lead_set_next_action(  # noqa: E731
-            lead=lead,
-            kind=data["kind"],
-            due_at=timezone.make_aware(wall_clock, ZoneInfo(lead.study_site.site.timezone)),
-            actor=actor,
-        )
-    else:
-        apply = lambda lead: services.lead_change_status(  # noqa: E731
-            lead=lead, status=Status.CLOSED, close_reason=data["close_reason"], actor=actor
-        )
-    done, failed = services.leads_bulk(leads, apply)
-    messages.success(request, f"{done} of {len(codes)} leads updated.")
-    for lead, message in failed[:5]:
+    result: services.BulkResult
+    try:
+        if data["action"] == "assign":
+            result = services.leads_assign_many(leads=leads, owner=data["owner"], actor=actor)
+        elif data["action"] == "next_action":
+            # The time is read on each lead's site clock, as on the single-lead form.
+            result = services.leads_set_next_action_many(
+                leads=leads, kind=data["kind"], wall_clock=data["due_at"], actor=actor
+            )
+        else:
+            result = services.leads_close_many(
+                leads=leads, close_reason=data["close_reason"], actor=actor
+            )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    messages.success(request, f"{result.done} of {len(codes)} leads updated.")
+    for lead, message in result.failed[:5]:
         messages.error(request, f"{lead.person.full_name}: {message}")
     return redirect(back)
 

@@ -25,6 +25,8 @@ from trialsnest.tenancy.models import Role
 
 # API keys ----------------------------------------------------------------------------------
 
+NEW_KEY = "new_api_keys"  # in the session: {code: secret} of new keys not yet shown
+
 
 @member_required(Role.ORG_ADMIN)
 @require_GET
@@ -53,12 +55,27 @@ def settings_api_key_new(request: TenantRequest) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            # Shown on this one response and never again: no redirect, no caching.
-            context = {"api_key": api_key, "secret": secret}
-            response = render(request, "leads/settings_api_keys_created.html", context)
-            add_never_cache_headers(response)
-            return response
+            # Post/redirect/get: a refresh of the page that shows the key re-sends no form. The
+            # secret waits in the session for that one page, which takes it out.
+            waiting = request.session.get(NEW_KEY) or {}
+            request.session[NEW_KEY] = {**waiting, str(api_key.code): secret}
+            return redirect("settings_api_key_created", code=api_key.code)
     return render(request, "leads/settings_api_keys_new.html", {"form": form})
+
+
+@member_required(Role.ORG_ADMIN)
+@require_GET
+def settings_api_key_created(request: TenantRequest, code: str) -> HttpResponse:
+    """The new key, once: shown again (a refresh, a second tab) it says it was shown."""
+    api_key = get_api_key_for_user(request, code)
+    waiting = dict(request.session.get(NEW_KEY) or {})
+    secret = str(waiting.pop(str(api_key.code), ""))
+    if secret:
+        request.session[NEW_KEY] = waiting
+    context = {"api_key": api_key, "secret": secret}
+    response = render(request, "leads/settings_api_keys_created.html", context)
+    add_never_cache_headers(response)
+    return response
 
 
 @member_required(Role.ORG_ADMIN)

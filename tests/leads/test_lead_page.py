@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -29,12 +30,14 @@ from leads.services import (
     lead_change_status,
     lead_log_attempt,
     person_record_opt_out,
+    policy_for,
+    policy_update,
 )
 from tests.conftest import World, signed_in
 from tests.factories import MembershipFactory, new_lead
 from tests.leads.conftest import WEDNESDAY_10AM, actor_of, fresh
 from trialsnest.audit.models import AuditEvent
-from trialsnest.tenancy.models import Role
+from trialsnest.tenancy.models import Membership, Role
 
 VERSION = re.compile(r'name="version" value="(\d+)"')
 
@@ -397,13 +400,18 @@ def test_the_team_page_shows_each_members_open_leads(world: World):
     assert re.search(r"Coordinator</td>\s*<td>2</td>", response.content.decode())
 
 
+def _confirmed(client: Client, member: Membership, to: str = "") -> Any:
+    """The confirmation page, then its confirmed form, as a site lead goes through them."""
+    url = reverse("team_reassign", kwargs={"code": member.code})
+    page = client.get(url, {"to": to})
+    return client.post(url, {"to": to, "expected": page.context["plan"].fingerprint}, follow=True)
+
+
 def test_a_site_lead_reassigns_all_open_leads_of_someone_who_leaves(world: World):
     staying = MembershipFactory(organization=world.org_a, role=Role.COORDINATOR)
     leads = [new_lead(study_site=world.study_site_a, owner=world.coordinator) for _ in range(4)]
 
-    response = signed_in(world.site_lead.user).post(
-        reverse("team_reassign", kwargs={"code": world.coordinator.code}), follow=True
-    )
+    response = _confirmed(signed_in(world.site_lead.user), world.coordinator)
 
     assert "Reassigned 4 open leads" in text(response)
     assert {fresh(lead).owner for lead in leads} == {staying}
@@ -412,10 +420,7 @@ def test_a_site_lead_reassigns_all_open_leads_of_someone_who_leaves(world: World
 def test_a_site_lead_reassigns_all_open_leads_to_one_person(world: World):
     leads = [new_lead(study_site=world.study_site_a) for _ in range(2)]
 
-    signed_in(world.site_lead.user).post(
-        reverse("team_reassign", kwargs={"code": world.coordinator.code}),
-        {"to": str(world.site_lead.code)},
-    )
+    _confirmed(signed_in(world.site_lead.user), world.coordinator, to=str(world.site_lead.code))
 
     assert {fresh(lead).owner for lead in leads} == {world.site_lead}
 
@@ -530,6 +535,47 @@ def test_the_policy_form_refuses_hours_no_calendar_reaches(
     )
 
     assert (saved.status_code, attempt.status_code) == (200, 302)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"stale_after_days": "0"}, "Give days from 1 to 90."),
+        ({"stale_after_days": "3650"}, "Give days from 1 to 90."),
+        ({"sla_first_response_hours": "0"}, "Give business hours from 1 to 480."),
+        ({"sla_scheduling_hours": "100000"}, "Give business hours from 1 to 480."),
+        ({"sla_records_request_hours": "0"}, "Give business hours from 1 to 480."),
+        ({"final_wait_hours": "0"}, "Give hours from 1 to 2,160."),
+        ({"cadence": "0, 0, 24"}, "in increasing order"),
+        ({"cadence": "0, 24, 8000"}, "Keep every attempt within 2,160 hours (90 days)"),
+    ],
+)
+def test_the_policy_form_refuses_zero_and_absurd_bounds_with_a_message(
+    world: World, changes: dict[str, str], message: str
+):
+    response = _policy(signed_in(world.site_lead.user), world, **changes)
+
+    assert response.status_code == 200
+    assert message in text(response)
+    assert not Policy.objects.filter(study_site=world.study_site_a, final_wait_hours=48).exists()
+    assert not AuditEvent.objects.filter(action="policy.updated").exists()
+
+
+def test_the_policy_service_keeps_the_bounds_for_every_door(world: World):
+    policy = policy_for(world.study_site_a)
+    data = {"cadence": [0, 24], **{k: int(v) for k, v in POLICY.items() if k != "cadence"}}
+
+    with pytest.raises(ValidationError) as refusal:
+        policy_update(
+            policy=policy, form_data={**data, "stale_after_days": 0}, actor=actor_of(world)
+        )
+    assert refusal.value.message_dict == {"stale_after_days": ["Give days from 1 to 90."]}
+    with pytest.raises(ValidationError, match="in increasing order"):
+        policy_update(policy=policy, form_data={**data, "cadence": [5, 5]}, actor=actor_of(world))
+
+    assert Policy.objects.get(study_site=world.study_site_a).stale_after_days == 7
+    saved = policy_update(policy=policy, form_data=data, actor=actor_of(world))
+    assert (saved.cadence_hours, saved.stale_after_days) == ([0, 24], 5)
 
 
 # Length limits and characters ----------------------------------------------------------------

@@ -763,9 +763,9 @@ def test_reassigning_all_open_leads_of_someone_who_leaves_spreads_them_by_the_ru
         actor=actor_of(world),
     )
 
-    moved = leads_reassign_all(from_owner=leaving, actor=actor_of(world))
+    change = leads_reassign_all(from_owner=leaving, actor=actor_of(world))
 
-    assert moved == 3
+    assert change.lead_count == 3
     owners = sorted(fresh(lead).owner_id for lead in theirs)  # type: ignore[type-var]
     # One each for the two coordinators, then the tie goes to the longest waiting.
     assert set(owners) == {world.coordinator.pk, staying.pk}
@@ -777,9 +777,9 @@ def test_reassigning_all_open_leads_to_one_person(world: World):
     leaving = MembershipFactory(organization=world.org_a, role=Role.COORDINATOR)
     theirs = [new_lead(study_site=world.study_site_a, owner=leaving) for _ in range(3)]
 
-    moved = leads_reassign_all(from_owner=leaving, to_owner=world.site_lead, actor=actor_of(world))
+    change = leads_reassign_all(from_owner=leaving, to_owner=world.site_lead, actor=actor_of(world))
 
-    assert moved == 3
+    assert change.lead_count == 3
     assert {fresh(lead).owner for lead in theirs} == {world.site_lead}
 
 

@@ -46,6 +46,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "csv_import",
         "interest_form",
         "interest_form_redis_down",
+        "reassign_all",
     }
     for result in results:
         assert set(result) == KEYS
@@ -58,6 +59,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "csv_import",
             "interest_form",
             "interest_form_redis_down",
+            "reassign_all",
         ):
             assert 0 < result["queries"] <= 10
             assert result["floor_ms"] > 0
@@ -68,6 +70,11 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     down = next(r for r in results if r["scenario"] == "interest_form_redis_down")
     assert down["rps"] > 0
     assert not OutboxMessage.objects.exists()  # what the benchmark left waiting is removed
+    reassign = next(r for r in results if r["scenario"] == "reassign_all")
+    assert reassign["p50_ms"] > 0
+    assert reassign["rows_per_s"] > 0
+    assert 0 < reassign["queries"] <= 40  # a write of its own: not the pages' budget
+    assert not Lead.objects.filter(owner__user__email__startswith="leaving.").exists()
     csv_result = next(r for r in results if r["scenario"] == "csv_import")
     assert csv_result["rows_per_s"] > 0
     assert csv_result["peak_mb"] > 0

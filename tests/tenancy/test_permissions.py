@@ -24,7 +24,7 @@ from leads.actions import ACTIONS
 from leads.intake.api_keys import api_key_create
 from leads.intake.merges import person_merge
 from leads.models import RecruitmentMaterial, Submission, SuspectedDuplicate
-from leads.services import saved_view_create
+from leads.services import leads_reassign_all, saved_view_create
 from tests.conftest import World, signed_in
 from tests.factories import LeadFactory, SuspectedDuplicateFactory
 from trialsnest.audit.services import Actor
@@ -88,6 +88,15 @@ def _org_a_api_key(world: World) -> dict[str, Any]:
         actor=Actor(world.admin.user),
     )
     return {"code": api_key.code}
+
+
+def _org_a_bulk_change(world: World) -> dict[str, Any]:
+    """The site lead gave the coordinator's open leads to the org admin."""
+    LeadFactory(study_site=world.study_site_a)
+    change = leads_reassign_all(
+        from_owner=world.coordinator, to_owner=world.admin, actor=Actor(world.site_lead.user)
+    )
+    return {"code": change.code}
 
 
 def _coordinators_saved_view(world: World) -> dict[str, Any]:
@@ -347,13 +356,21 @@ MATRIX: dict[str, list[Row]] = {
     "settings_api_keys": [Row("GET", ADMIN_PAGE)],
     "settings_api_key_new": [
         Row("GET", ADMIN_PAGE),
-        # A valid form: an admin (the outsider too, for their own organization) sees a new key.
+        # A valid form: an admin (the outsider too, for their own organization) is sent to the
+        # page that shows the new key once.
         Row(
             "POST",
-            members(coordinator=403, site_lead=403),
+            members(
+                coordinator=403,
+                site_lead=403,
+                admin=To("/settings/api-keys/"),
+                outsider=To("/settings/api-keys/"),
+            ),
             data=lambda world: {"name": "Vendor", "source": "vendor_list"},
         ),
     ],
+    # Opened again, the page says the key was shown once.
+    "settings_api_key_created": [Row("GET", ADMIN_OBJECT_PAGE, kwargs=_org_a_api_key)],
     "settings_api_key_revoke": [
         Row("GET", ADMIN_ACTION_GET, kwargs=_org_a_api_key),
         Row("POST", admin_action_post(To("/settings/api-keys/")), kwargs=_org_a_api_key),
@@ -429,16 +446,22 @@ MATRIX: dict[str, list[Row]] = {
         ),
     ],
     "team": [Row("GET", SITE_LEAD_PAGE)],
+    "team_flagged": [Row("GET", SITE_LEAD_PAGE)],
+    # The confirmation (GET, or a POST without the confirmed figures) changes nothing.
     "team_reassign": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_membership),
+        Row("POST", members(coordinator=403, outsider=404), kwargs=_org_a_membership),
+    ],
+    "team_undo": [
         Row(
             "GET",
             members(coordinator=403, site_lead=405, admin=405, outsider=405),
-            kwargs=_org_a_membership,
+            kwargs=_org_a_bulk_change,
         ),
         Row(
             "POST",
             members(coordinator=403, site_lead=To("/team/"), admin=To("/team/"), outsider=404),
-            kwargs=_org_a_membership,
+            kwargs=_org_a_bulk_change,
         ),
     ],
     "policy_edit": [

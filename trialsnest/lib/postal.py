@@ -57,8 +57,13 @@ COUNTRIES = {
 }
 
 
+def country_code(country: str) -> str:
+    """The ISO code of a country as sites spell it ("USA", "United States"), or "" if unknown."""
+    return COUNTRIES.get(" ".join(country.lower().split()), "")
+
+
 def postal_format(country: str) -> PostalFormat:
-    return FORMATS.get(COUNTRIES.get(" ".join(country.lower().split()), ""), BASIC)
+    return FORMATS.get(country_code(country), BASIC)
 
 
 def normalize_postal_code(value: str, country: str) -> str:

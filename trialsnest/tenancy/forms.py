@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -8,8 +9,10 @@ from trialsnest.accounts.models import User
 from trialsnest.lib.forms import PlainTextField, limit_text
 from trialsnest.lib.postal import normalize_postal_code
 from trialsnest.lib.text import LINE_MAX, NOTE_MAX
+from trialsnest.lib.timezones import suggest_timezone, timezone_names
 from trialsnest.studies.models import Study, StudySite
 from trialsnest.tenancy.models import Organization, Role, Site
+from trialsnest.tenancy.selectors import usual_timezone
 
 WEEKDAYS = [
     (1, "Mon"),
@@ -68,6 +71,15 @@ class SiteForm(forms.ModelForm[Site]):
     business_days = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple
     )
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Business hours and SLA targets are counted on this clock. Leave it empty "
+        "to get the one the address suggests.",
+        error_messages={
+            "required": "Pick the site's time zone.",
+            "invalid_choice": "“%(value)s” is not a known time zone (e.g. America/Chicago).",
+        },
+    )
 
     class Meta:
         model = Site
@@ -94,6 +106,10 @@ class SiteForm(forms.ModelForm[Site]):
         self.organization = organization
         for name in ("name", "address", "city", "state", "postal_code", "country"):
             limit_text(self.fields[name])
+        zone: Any = self.fields["timezone"]
+        zone.choices = [("", "— pick —"), *((name, name) for name in timezone_names())]
+        if self.instance._state.adding and not self.is_bound:
+            self.initial["timezone"] = usual_timezone(organization)
 
     def clean_name(self) -> str:
         name = str(self.cleaned_data["name"]).strip()
@@ -104,6 +120,8 @@ class SiteForm(forms.ModelForm[Site]):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not self.data.get("timezone"):
+            self._suggest_timezone()
         if data.get("postal_code") and "country" not in self.errors:
             try:
                 data["postal_code"] = normalize_postal_code(
@@ -112,6 +130,24 @@ class SiteForm(forms.ModelForm[Site]):
             except forms.ValidationError as error:
                 self.add_error("postal_code", error)
         return data
+
+    def _suggest_timezone(self) -> None:
+        """No zone picked: offer the address's (or the organization's usual one), selected in
+        the form shown again, for the admin to check and save."""
+        state, country = str(self.data.get("state", "")), str(self.data.get("country", ""))
+        zone = suggest_timezone(state=state, country=country)
+        where = ", ".join(part.strip() for part in (state, country) if part.strip())
+        if zone:
+            reason = f"{zone} is suggested from {where}"
+        elif zone := usual_timezone(self.organization):
+            reason = f"{zone} is the one most of your sites use"
+        else:
+            return
+        self.errors.pop("timezone", None)
+        self.add_error("timezone", f"Pick the site's time zone: {reason}. Check it and save.")
+        data: Any = copy.copy(self.data)  # a QueryDict's copy is mutable
+        data["timezone"] = zone
+        self.data = data
 
 
 class StudySiteFields(forms.ModelForm[StudySite]):

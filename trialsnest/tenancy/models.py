@@ -38,9 +38,8 @@ class Site(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, models.PROTECT, related_name="sites")
     name = models.CharField(max_length=200)
-    timezone = models.CharField(
-        max_length=64, default="America/New_York", validators=[validate_timezone]
-    )
+    # Required, never defaulted: business hours and SLA targets are counted on this clock.
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
     opens_at = models.TimeField(default=time(9, 0))
     closes_at = models.TimeField(default=time(17, 0))
     business_days = ArrayField(models.PositiveSmallIntegerField(), default=default_business_days)

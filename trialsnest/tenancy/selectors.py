@@ -7,10 +7,10 @@ those sites, and a restriction to StudySites admits those; both add up.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from trialsnest.studies.models import StudySite
-from trialsnest.tenancy.models import Membership, Role
+from trialsnest.tenancy.models import Membership, Organization, Role, Site
 
 _VISIBLE_IDS = "_visible_study_site_ids"
 
@@ -57,3 +57,15 @@ def members_who_see(study_site: StudySite) -> QuerySet[Membership]:
         | Exists(sites.filter(site_id=study_site.site_id))
         | Exists(chosen.filter(studysite_id=study_site.pk))
     )
+
+
+def usual_timezone(organization: Organization) -> str:
+    """The time zone most of the organization's sites use ("" before its first site)."""
+    row = (
+        Site.objects.filter(organization=organization)
+        .values("timezone")
+        .annotate(n=Count("id"))
+        .order_by("-n", "timezone")
+        .first()
+    )
+    return str(row["timezone"]) if row else ""

@@ -24,25 +24,66 @@ def admin(world: World) -> Client:
     return signed_in(world.admin.user)
 
 
-def _create(client: Client, **overrides: Any) -> Any:
+def _create(client: Client, follow: bool = True, **overrides: Any) -> Any:
     form = {"name": "Acme referrals", "source": Source.REFERRAL_PARTNER, "referral_partner": "Acme"}
     form.update(overrides)
-    return client.post(NEW_URL, form)
+    return client.post(NEW_URL, form, follow=follow)
 
 
 def test_an_admin_creates_a_key_and_sees_it_once(world: World, admin: Client):
     response = _create(admin)
 
     assert response.status_code == 200
+    api_key = ApiKey.objects.get()
+    assert response.redirect_chain == [(f"/settings/api-keys/{api_key.code}/created/", 302)]
     token = TOKEN.search(response.content.decode())
     assert token is not None
     assert "no-cache" in response["Cache-Control"]
-    api_key = ApiKey.objects.get()
     assert (api_key.organization, api_key.name) == (world.org_a, "Acme referrals")
     assert (api_key.source, api_key.referral_partner) == (Source.REFERRAL_PARTNER, "Acme")
     assert api_key.created_by == world.admin.user
     assert token.group() not in admin.get(LIST_URL).content.decode()
     assert get_lead(Key(api_key, token.group()), uuid.uuid4()).status_code == 404  # it works
+
+
+def test_refreshing_the_created_page_makes_no_key_and_shows_none(world: World, admin: Client):
+    created = _create(admin, follow=False)
+    shown = admin.get(created["Location"])
+    token = TOKEN.search(shown.content.decode())
+    assert token is not None
+
+    again = admin.get(created["Location"])
+
+    body = again.content.decode()
+    assert again.status_code == 200
+    assert TOKEN.search(body) is None
+    assert token.group().split("_", 2)[2] not in body
+    assert "was shown once" in body
+    assert "no-cache" in again["Cache-Control"]
+    assert ApiKey.objects.count() == 1
+    assert AuditEvent.objects.filter(action="api_key.created").count() == 1
+
+
+def test_two_keys_created_in_two_tabs_are_each_shown_once(world: World, admin: Client):
+    first = _create(admin, follow=False)
+    second = _create(admin, follow=False, name="Other vendor")
+
+    def token(created: Any) -> str:
+        found = TOKEN.search(admin.get(created["Location"]).content.decode())
+        return found.group() if found else ""
+
+    shown = [token(second), token(first)]
+    again = [token(second), token(first)]
+
+    assert all(shown)
+    assert shown[0] != shown[1]
+    assert again == ["", ""]
+
+
+def test_another_organizations_created_page_is_a_404(world: World, admin: Client):
+    created = _create(admin, follow=False)
+
+    assert signed_in(world.outsider.user).get(created["Location"]).status_code == 404
 
 
 def test_creating_a_key_is_audited_without_the_key(world: World, admin: Client):
