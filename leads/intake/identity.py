@@ -32,7 +32,10 @@ class Who:
     @classmethod
     def of(cls, person: Any) -> Who:
         """From a Person or a dict of its fields."""
-        get = person.get if isinstance(person, dict) else lambda name: getattr(person, name, None)
+
+        def get(name: str) -> Any:
+            return person.get(name) if isinstance(person, dict) else getattr(person, name, None)
+
         born = get("date_of_birth") or None
         if isinstance(born, str):
             try:
