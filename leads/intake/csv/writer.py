@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
 from typing import Any
 
 from django.db import connection
@@ -200,6 +199,18 @@ STORED_COLUMNS = [
 ]  # fmt: skip
 
 
+_BORN = PERSON_FIELDS.index("date_of_birth")
+
+
+def _values(row: Row) -> str:
+    if not row.person:
+        return "[]"
+    values = [row.person[name] for name in PERSON_FIELDS]
+    born = row.person["date_of_birth"]
+    values[_BORN] = born.isoformat() if born else None
+    return json.dumps(values)  # no options: json's own fast path
+
+
 def store_rows(import_id: int, rows: list[Row]) -> None:
     """Keep the checked rows, with their outcomes and reserved ids (not written yet)."""
     copy_rows(
@@ -207,9 +218,7 @@ def store_rows(import_id: int, rows: list[Row]) -> None:
         STORED_COLUMNS,
         (
             (
-                import_id, r.line, r.outcome, r.reason, json.dumps(r.cells),
-                json.dumps([r.person[name] for name in PERSON_FIELDS] if r.person else [],
-                           default=date.isoformat),
+                import_id, r.line, r.outcome, r.reason, json.dumps(r.cells), _values(r),
                 r.matched_line, r.matched_person_id, r.matched_lead_id, r.person_id, r.lead_id,
                 False,
             )
