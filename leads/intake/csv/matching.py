@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 from django.db import connection
 
@@ -55,8 +54,8 @@ class FileIndex:
         # (contact, (first name, last name, date of birth)) -> line: equal names (in any case)
         # and birth dates are the same person by the rule, found without comparing.
         self._exact: dict[tuple[str, tuple[str, str, date | None]], int] = {}
-        # contact -> (line, person fields) of the first CANDIDATES people with it
-        self._by_contact: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        # contact -> (line, who) of the first CANDIDATES people with it
+        self._by_contact: dict[str, list[tuple[int, Who]]] = {}
 
     def relate(self, row: Row) -> Known | None:
         """Skip the row if an earlier line is the same person; otherwise point
@@ -75,12 +74,10 @@ class FileIndex:
             if same is not None:
                 break
         other: tuple[int, Who] | None = None
+        who = Who.of(person)
         if same is None:
-            who = None
             for key in keys:
-                for line, fields in self._by_contact.get(key, ()):
-                    earlier = Who.of(fields)
-                    who = who or Who.of(person)
+                for line, earlier in self._by_contact.get(key, ()):
                     if same_person(who, earlier):
                         same = line
                         break
@@ -94,7 +91,7 @@ class FileIndex:
             self._exact[key, names] = canonical
             entries = self._by_contact.setdefault(key, [])
             if len(entries) < CANDIDATES:
-                entries.append((canonical, person))
+                entries.append((canonical, who))
         if same is not None:
             row.outcome, row.matched_line = Outcome.SKIPPED, same
             row.reason = f"duplicate of line {same} in this file"

@@ -249,3 +249,9 @@ def test_a_coordinator_who_joined_while_an_import_was_interrupted_gets_leads_fro
     with _later():
         csv_import_run(import_id=imp.pk)
     assert Lead.objects.filter(owner=newcomer).count() >= 10
+
+
+def test_beat_looks_for_imports_whose_worker_died_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["resume-csv-imports"]
+
+    assert entry == {"task": resume_csv_imports.name, "schedule": 60.0}
