@@ -24,7 +24,7 @@ from leads.models import (
     SuspectedDuplicate,
 )
 from tests.conftest import World, signed_in
-from tests.factories import new_lead
+from tests.factories import PersonFactory, new_lead
 from trialsnest.audit.models import AuditEvent
 from trialsnest.audit.services import Actor
 from trialsnest.studies.models import StudySite
@@ -468,3 +468,41 @@ def test_an_upload_is_never_part_of_a_larger_transaction(world: World):
             campaign="",
             actor=Actor(world.site_lead.user),
         )
+
+
+def test_what_changed_between_the_check_and_the_start_is_weighed_before_writing(
+    world: World, checked, django_capture_on_commit_callbacks
+):
+    known = new_lead(study_site=world.study_site_a2).person
+    imp = checked(
+        (
+            "first,last,phone\n"
+            "Ann,Lee,(303) 555-0100\n"  # created at the check; then she fills in the web form
+            f"{known.first_name},{known.last_name},{known.phone}\n"  # attached at the check
+            "Bo,Ray,(303) 555-0101\n"  # created at the check; then his brother fills it in
+        ).encode()
+    )
+    assert _outcomes(imp)[2][0] == Outcome.CREATED
+    ann = PersonFactory(organization=world.org_a, first_name="Ann", last_name="Lee",
+                        phone="+13035550100")  # fmt: skip
+    brother = PersonFactory(organization=world.org_a, first_name="Cy", last_name="Ray",
+                            phone="+13035550101")  # fmt: skip
+    new_lead(study_site=world.study_site_a, person=known)  # the known person applies too
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(world.site_lead.user).post(
+            reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"}
+        )
+
+    outcomes = _outcomes(imp)
+    assert outcomes[2] == (Outcome.ATTACHED, f"known person {ann.code}")
+    assert outcomes[3][0] == Outcome.SKIPPED
+    assert outcomes[3][1].startswith("already has an open lead for this study (lead ")
+    assert outcomes[4][0] == Outcome.SUSPECTED
+    assert f"person {brother.code}" in outcomes[4][1]
+    assert Person.objects.filter(phone="+13035550100").count() == 1  # Ann once
+    imp.refresh_from_db()
+    assert (imp.created, imp.attached, imp.suspected, imp.skipped) == (0, 1, 1, 1)
+    assert Lead.objects.filter(study_site=world.study_site_a, person=ann).count() == 1
+    flag = SuspectedDuplicate.objects.get(matched=brother)
+    assert flag.person.first_name == "Bo"
