@@ -17,6 +17,7 @@ from leads.gatekeepers import get_csv_import_for_user
 from leads.intake.csv import services as csv_import
 from leads.intake.csv.reader import CsvError
 from leads.intake.csv.results import PAGE_ROWS, bucket_csv, rows_page
+from leads.intake.csv.writer import LEADING
 from leads.models import CsvImport, CsvImportRow
 from leads.views.team import LEADS
 from trialsnest.audit.services import Actor
@@ -94,7 +95,7 @@ def import_detail(request: TenantRequest, code: str) -> HttpResponse:
             "outcome": outcome,
             "outcomes": _outcomes(imp.planned),
             "next_after": rows[-1].line if len(rows) == PAGE_ROWS else None,
-            "leads": sum(imp.planned.get(name, 0) for name in ("created", "attached", "suspected")),
+            "leads": sum(imp.planned.get(outcome, 0) for outcome in LEADING),
         }
     return render(request, "leads/import_detail.html", context)
 

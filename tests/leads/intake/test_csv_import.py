@@ -300,6 +300,7 @@ def test_the_preview_pages_through_the_kept_rows_without_the_file(world: World, 
     second = client.get(url, {"after": "101"}).content.decode()
     assert "<td>102</td>" in second
     assert "<td>201</td>" in second
+    assert client.get(url, {"after": "9" * 30, "outcome": "nonsense"}).status_code == 200
     rejected = client.get(url, {"outcome": "rejected"}).content.decode()
     assert "<td>252</td>" in rejected
     assert "<td>2</td>" not in rejected
