@@ -638,14 +638,26 @@ class Submission(models.Model):
 
 
 class CsvImport(models.Model):
-    """A vendor or referral list: the original file, its column mapping, and the outcome."""
+    """A vendor or referral list: the original file, its column mapping, and the outcome.
+
+    A worker checks every row once (`analyzing`) and keeps each row's outcome (CsvImportRow);
+    after a person confirms, it writes them chunk by chunk, each chunk one transaction that
+    moves `written_through` on. The worker holds a lease on the import while it works
+    (`lease_owner` until `lease_until`, renewed each chunk): a worker that dies leaves a lease
+    that expires, and the beat task hands the import to another worker, which carries on
+    from the last committed chunk (leads.intake.csv.runner).
+    """
 
     class State(models.TextChoices):
-        UPLOADED = "uploaded", "Uploaded"
+        ANALYZING = "analyzing", "Checking the rows"
+        ANALYZED = "analyzed", "Checked, waiting for confirmation"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Importing"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+
+    # States a worker owes work to: the beat task resumes them when their lease runs out.
+    ACTIVE: ClassVar[tuple[str, ...]] = (State.ANALYZING, State.QUEUED, State.RUNNING)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
@@ -656,15 +668,30 @@ class CsvImport(models.Model):
     file = models.FileField(upload_to="imports/%Y/%m/")
     filename = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
+    header = models.JSONField(default=list)  # the file's first line, for the mapping form
     mapping = models.JSONField(default=dict)
     consent_attested = models.BooleanField(default=False)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.UPLOADED)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.ANALYZING)
+    # What the check of every row found, by outcome (the preview's counts).
+    planned = models.JSONField(default=dict)
+    analyzed_at = models.DateTimeField(null=True, blank=True)
+    # The newest person when the rows were checked: anyone after it may be a match the check
+    # could not see, and the writer asks about them (leads.intake.csv.matching.recheck).
+    checked_person_id = models.BigIntegerField(null=True, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
+    # The last line of the last committed chunk: everything up to it is written.
+    written_through = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     attached = models.PositiveIntegerField(default=0)
+    suspected = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    # Workers' claims since the last start (or retry); past CSV_IMPORT_MAX_ATTEMPTS it fails.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_owner = models.UUIDField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Imports from before the rows were kept: their rejected rows as a file.
     rejected_file = models.FileField(upload_to="imports/rejected/%Y/%m/", blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -675,6 +702,74 @@ class CsvImport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    @property
+    def resumed(self) -> bool:
+        """A worker took it over from one that stopped (died or lost its lease)."""
+        return self.attempts > 1
+
+
+class CsvImportRow(models.Model):
+    """One line of an import's file and what becomes (once `written`: became) of it.
+
+    The check reserves the ids of the people and leads a row will write, so writing it is
+    exactly what the check said unless something changed in between (leads.intake.csv). The
+    ids are references for the person reading the outcome, not integrity: without database
+    constraints, 100,000 of them are written without 100,000 key checks.
+    """
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "New person"
+        ATTACHED = "attached", "Attached to a known person"
+        SUSPECTED = "suspected", "New person, suspected duplicate"
+        SKIPPED = "skipped", "Skipped as a duplicate"
+        REJECTED = "rejected", "Rejected"
+
+    csv_import = models.ForeignKey(CsvImport, models.CASCADE, related_name="rows", db_index=False)
+    line = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    reason = models.TextField(blank=True)
+    cells = models.JSONField(default=list)  # the row as the file has it
+    # The person's fields as checked (reader.PERSON_FIELDS, in order); none if rejected.
+    values = models.JSONField(default=list)
+    # An earlier line of this file with the same phone or e-mail: the same person for a
+    # skipped row, someone else (a household) otherwise.
+    matched_line = models.PositiveIntegerField(null=True, blank=True)
+    # The organization's person (and open lead) the row was decided against.
+    matched_person = models.ForeignKey(
+        Person, models.DO_NOTHING, null=True, db_constraint=False, db_index=False, related_name="+"
+    )
+    matched_lead = models.ForeignKey(
+        Lead, models.DO_NOTHING, null=True, db_constraint=False, db_index=False, related_name="+"
+    )
+    # What the import writes (wrote) for the row: the person its lead is for, and the lead.
+    person = models.ForeignKey(
+        Person, models.DO_NOTHING, null=True, db_constraint=False, db_index=False, related_name="+"
+    )
+    lead = models.ForeignKey(
+        Lead, models.DO_NOTHING, null=True, db_constraint=False, db_index=False, related_name="+"
+    )
+    written = models.BooleanField(default=False)
+
+    class Meta:
+        # One index: a page or a download of one outcome walks the import's lines in order.
+        # The table keeps half of each page free (migration 0012), so that setting `written`
+        # is a HOT update: no index is touched.
+        constraints = [
+            models.UniqueConstraint(fields=["csv_import", "line"], name="csv_import_row_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.csv_import_id}:{self.line}"
+
+    @property
+    def duplicate_in_file(self) -> bool:
+        """Skipped as the same person as an earlier line: decided by the file alone."""
+        return self.outcome == self.Outcome.SKIPPED and self.matched_person_id is None
 
 
 class BulkChange(models.Model):

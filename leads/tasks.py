@@ -10,7 +10,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from leads.intake.csv.services import csv_import_run
+from leads.intake.csv.runner import csv_import_resume_stale, csv_import_run
 from leads.intake.submissions import submission_process
 from leads.models import Submission
 from trialsnest.celery import durable_task
@@ -46,5 +46,11 @@ def retry_submissions() -> int:
 
 @durable_task()
 def import_csv(import_id: int) -> str:
-    """Run a queued CSV import (see csv_import_run)."""
+    """Check or write a CSV import, or carry on where a dead worker stopped (csv_import_run)."""
     return csv_import_run(import_id=import_id)
+
+
+@shared_task
+def resume_csv_imports() -> int:
+    """Beat, every minute: imports whose worker died go to another (csv_import_resume_stale)."""
+    return csv_import_resume_stale()

@@ -64,6 +64,13 @@ try:
     # The benchmark harness (generate_data fills the database with made-up people): off
     # unless asked for, so a production deployment does not even have the commands.
     _BENCHMARKS = env.bool("BENCHMARKS", False)
+    # CSV imports are written in chunks of this many rows, one transaction each: a worker that
+    # dies loses at most one chunk's work. The worker's lease on an import lasts this long,
+    # renewed with every chunk: when it runs out, the beat task gives the import to another
+    # worker, up to CSV_IMPORT_MAX_ATTEMPTS times before it fails with the reason.
+    CSV_IMPORT_CHUNK_ROWS = env.int("CSV_IMPORT_CHUNK_ROWS", 5_000, validate=_positive)
+    CSV_IMPORT_LEASE_SECONDS = env.int("CSV_IMPORT_LEASE_SECONDS", 120, validate=_positive)
+    CSV_IMPORT_MAX_ATTEMPTS = env.int("CSV_IMPORT_MAX_ATTEMPTS", 5, validate=_positive)
 except EnvError as exc:
     if "EMAIL_URL" in str(exc) and not env.str("EMAIL_URL", ""):
         raise ImproperlyConfigured(
@@ -355,6 +362,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "relay-outbox": {"task": "trialsnest.ops.tasks.relay_outbox", "schedule": 5.0},
     # Web form submissions whose intake failed are retried until they become leads.
     "retry-submissions": {"task": "leads.tasks.retry_submissions", "schedule": 300.0},
+    # CSV imports whose worker died (its lease ran out) go to another worker.
+    "resume-csv-imports": {"task": "leads.tasks.resume_csv_imports", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +13,8 @@ from django.utils import timezone
 
 from leads.models import ActivityKind, Channel, Lead, OptOut, Person, SuspectedDuplicate
 from leads.services.timeline import activity_add
-from trialsnest.audit.services import Actor, audit_record
+from trialsnest.audit.services import Actor, audit_record, audit_record_each
+from trialsnest.lib.db import copy_rows
 from trialsnest.lib.emails import normalize_email
 from trialsnest.lib.phones import normalize_phone
 from trialsnest.lib.text import LINE_MAX, check_text
@@ -55,10 +58,49 @@ def suspected_duplicate_record(
             actor=actor.user,
             organization_id=person.organization_id,
             obj=person,
-            changes={"matched": {"new": str(matched.code)}, "reason": {"new": reason}},
+            changes=_suspicion_changes(str(matched.code), reason),
             request=actor.request,
         )
     return suspicion
+
+
+def _suspicion_changes(matched_code: str, reason: str) -> dict[str, Any]:
+    return {"matched": {"new": matched_code}, "reason": {"new": reason}}
+
+
+def suspected_duplicates_record_many(
+    *,
+    organization_id: int,
+    suspicions: Sequence[tuple[int, int, int | None, str]],
+    actor_id: int | None,
+) -> int:
+    """suspected_duplicate_record for many new people at once (a CSV import), set-based with
+    COPY: (person id, matched person id, lead id, reason) each. New people have no flag yet,
+    so there is none to find first. Call inside the transaction that wrote them."""
+    if not suspicions:
+        return 0
+    ids = {pk for person, matched, _, _ in suspicions for pk in (person, matched)}
+    codes = dict(Person.objects.filter(pk__in=ids).values_list("pk", "code"))
+    now = timezone.now()
+    copy_rows(
+        "leads_suspectedduplicate",
+        ["code", "organization_id", "person_id", "matched_id", "lead_id", "reason", "created_at",
+         "resolution"],
+        (
+            (uuid.uuid4(), organization_id, person, matched, lead, reason, now, "")
+            for person, matched, lead, reason in suspicions
+        ),
+    )  # fmt: skip
+    return audit_record_each(
+        action="person.suspected_duplicate",
+        actor_id=actor_id,
+        organization_id=organization_id,
+        object_type="person",
+        changes=(
+            (str(codes[person]), _suspicion_changes(str(codes[matched]), reason))
+            for person, matched, _, reason in suspicions
+        ),
+    )
 
 
 def opted_out_of(person: Person, channel: str) -> bool:

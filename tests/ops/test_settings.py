@@ -48,6 +48,8 @@ def test_the_deploy_check_reports_nothing_with_production_settings():
         ("DEBUG", "maybe", "DEBUG"),
         ("SESSION_IDLE_MINUTES", "0", "SESSION_IDLE_MINUTES"),
         ("SESSION_IDLE_MINUTES", "half an hour", "SESSION_IDLE_MINUTES"),
+        ("CSV_IMPORT_CHUNK_ROWS", "0", "CSV_IMPORT_CHUNK_ROWS"),
+        ("CSV_IMPORT_LEASE_SECONDS", "two minutes", "CSV_IMPORT_LEASE_SECONDS"),
         ("EMAIL_URL", "carrier-pigeon://", "EMAIL_URL"),
         ("DATABASE_URL", "mysql://root@localhost/trialsnest", "PostgreSQL"),
         ("SECRET_KEY", "", "SECRET_KEY"),

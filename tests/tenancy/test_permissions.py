@@ -491,12 +491,20 @@ MATRIX: dict[str, list[Row]] = {
     "import_progress": [
         Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_csv_import)
     ],
-    # Nothing was rejected yet: the download says so with a 404 to members too.
-    "import_rejected": [
+    "import_retry": [
+        Row(
+            "POST",
+            members(
+                coordinator=403, site_lead=To("/imports/"), admin=To("/imports/"), outsider=404
+            ),
+            kwargs=_org_a_csv_import,
+        )
+    ],
+    "import_rows": [
         Row(
             "GET",
-            members(coordinator=403, site_lead=404, admin=404, outsider=404),
-            kwargs=_org_a_csv_import,
+            members(coordinator=403, outsider=404),
+            kwargs=lambda world: {**_org_a_csv_import(world), "outcome": "rejected"},
         )
     ],
     "import_original": [

@@ -126,3 +126,26 @@ def audit_record_many(
             for object_id in object_ids
         ),
     )
+
+
+def audit_record_each(
+    *,
+    action: str,
+    actor_id: int | None,
+    organization_id: int,
+    object_type: str,
+    changes: Iterable[tuple[str, Mapping[str, Any]]],
+    reason: str = "",
+) -> int:
+    """One event per (object id, its change), written set-based with COPY: audit_record_many
+    for changes that differ from object to object."""
+    now = timezone.now()
+    return copy_rows(
+        "audit_auditevent",
+        AUDIT_COLUMNS,
+        (
+            (now, actor_id, organization_id, action, object_type, object_id,
+             json.dumps(dict(change)), reason, None)
+            for object_id, change in changes
+        ),
+    )  # fmt: skip

@@ -1,7 +1,8 @@
 """Reading a vendor or referral list and checking each row on its own.
 
 UTF-8 with or without BOM, comma or semicolon, quoted fields with newlines; blank lines are
-ignored. Nothing here touches the database.
+ignored. Nothing here touches the database; the longest value each field may hold is the
+Person model's.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 
+from leads.models import Person
 from trialsnest.lib.emails import normalize_email
 from trialsnest.lib.phones import e164
 from trialsnest.lib.text import has_control_characters
@@ -93,7 +96,7 @@ def read_rows(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for cells in reader:
-                if any(cell.strip() for cell in cells):
+                if "".join(cells).strip():
                     yield reader.line_num, cells
         except csv.Error as exc:
             raise CsvError(f"Line {reader.line_num} cannot be read: {exc}.") from exc
@@ -131,12 +134,41 @@ def parse_date(raw: str) -> date | None:
 
 @dataclass(slots=True)
 class Row:
+    """A line of the file, then what the import does with it (CsvImportRow's fields)."""
+
     line: int
     cells: list[str]
-    action: str = "create"  # create | attach | skip | reject
+    outcome: str = ""  # a CsvImportRow.Outcome, once decided
     reason: str = ""
-    person: dict[str, Any] = field(default_factory=dict)
+    person: dict[str, Any] = field(default_factory=dict)  # the checked Person fields
+    matched_line: int | None = None
+    matched_person_id: int | None = None
+    matched_lead_id: int | None = None
     person_id: int | None = None
+    lead_id: int | None = None
+
+
+# What a checked row knows about its person, in this order where it is kept as a list.
+PERSON_FIELDS = (
+    "first_name", "last_name", "phone", "email", "date_of_birth", "postal_code",
+    "preferred_time", "preferred_language",
+)  # fmt: skip
+
+
+def _max_length(name: str) -> int:
+    model_field = Person._meta.get_field(name)
+    assert isinstance(model_field, models.CharField)  # EmailField is one too
+    return model_field.max_length or 0
+
+
+# Every text field a row sets, with the longest value its Person field holds.
+LIMITS = {
+    name: _max_length(name)
+    for name in (
+        "first_name", "last_name", "phone", "email", "postal_code", "preferred_time",
+        "preferred_language",
+    )
+}  # fmt: skip
 
 
 def _cell(cells: list[str], mapping: dict[str, int], name: str) -> str:
@@ -144,7 +176,11 @@ def _cell(cells: list[str], mapping: dict[str, int], name: str) -> str:
     return cells[index].strip() if index is not None and index < len(cells) else ""
 
 
-def check_row(line: int, cells: list[str], mapping: dict[str, int]) -> Row:
+def check_row(
+    line: int, cells: list[str], mapping: dict[str, int], today: date | None = None
+) -> Row:
+    """The row's person fields, or the row rejected with every reason (outcome "rejected").
+    `today` bounds dates of birth (a caller checking many rows passes it once)."""
     row = Row(line, cells)
     first, last = _cell(cells, mapping, "first_name"), _cell(cells, mapping, "last_name")
     if not first and not last and (full := _cell(cells, mapping, "full_name")):
@@ -163,23 +199,28 @@ def check_row(line: int, cells: list[str], mapping: dict[str, int]) -> Row:
         problems.append(f"bad e-mail “{email_raw.lower()}”")
     if not phone and not email and phone is not None and not email_raw:
         problems.append("no contact (needs a phone or an e-mail)")
-    if dob_raw and (dob is None or not date(1900, 1, 1) <= dob <= timezone.localdate()):
+    if dob_raw and (dob is None or not date(1900, 1, 1) <= dob <= (today or timezone.localdate())):
         problems.append(f"unknown date of birth “{dob_raw}” (use YYYY-MM-DD)")
     if not first and not last:
         problems.append("no name")
     elif has_control_characters(first + last):
         problems.append("control characters in the name")
-    if problems:
-        row.action, row.reason = "reject", "; ".join(problems)
-        return row
-    row.person = {
-        "first_name": (first or last)[:100],
-        "last_name": (last if first else "")[:100],
+    person: dict[str, Any] = {
+        "first_name": first or last,
+        "last_name": last if first else "",
         "phone": phone or "",
         "email": email,
         "date_of_birth": dob,
-        "postal_code": _cell(cells, mapping, "postal_code")[:20],
-        "preferred_time": _cell(cells, mapping, "preferred_time")[:100],
-        "preferred_language": _cell(cells, mapping, "preferred_language")[:20].lower(),
+        "postal_code": _cell(cells, mapping, "postal_code"),
+        "preferred_time": _cell(cells, mapping, "preferred_time"),
+        "preferred_language": _cell(cells, mapping, "preferred_language").lower(),
     }
+    for name, limit in LIMITS.items():
+        if len(person[name]) > limit:
+            label = name.replace("_", " ")
+            problems.append(f"{label} longer than {limit} characters ({len(person[name])})")
+    if problems:
+        row.outcome, row.reason = "rejected", "; ".join(problems)
+        return row
+    row.person = person
     return row

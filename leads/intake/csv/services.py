@@ -1,9 +1,8 @@
-"""The life of a CSV import: upload (the original file is kept), mapping, start, and the run
-in a worker with its progress. Each step is audited."""
+"""The steps a person takes in a CSV import: upload (the original file is kept), mapping,
+start, retry. Each is audited and hands the work to a worker (leads.intake.csv.runner)."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -11,26 +10,33 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from leads.intake.csv.matching import analyze, summary
 from leads.intake.csv.reader import decode, guess_mapping, read_rows, sha256
-from leads.intake.csv.writer import rejected_csv, write
+from leads.intake.csv.runner import TASK, lease
 from leads.models import CsvImport
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.ops.outbox import enqueue
 from trialsnest.studies.models import StudySite
 
-logger = logging.getLogger(__name__)
-
 
 def previous_imports(imp: CsvImport) -> list[CsvImport]:
     """Earlier imports of the very same file in the organization (to warn before a re-import)."""
     return list(
-        CsvImport.objects.filter(organization_id=imp.organization_id, sha256=imp.sha256)
+        CsvImport.objects.filter(
+            organization_id=imp.organization_id, sha256=imp.sha256, consent_attested=True
+        )
         .exclude(pk=imp.pk)
-        .exclude(state=CsvImport.State.UPLOADED)
         .select_related("uploaded_by")
         .order_by("-created_at")
     )
+
+
+def _save_and_queue(imp: CsvImport) -> None:
+    """Save the import and hand it to a worker after commit. Until the lease below runs out,
+    any worker may claim it; after, the beat task queues it again (the message may be lost)."""
+    imp.attempts, imp.lease_owner = 0, None
+    imp.lease_until = timezone.now() + lease()
+    imp.save()
+    enqueue(TASK, imp.pk)
 
 
 def csv_import_upload(
@@ -42,7 +48,8 @@ def csv_import_upload(
     campaign: str,
     actor: Actor,
 ) -> CsvImport:
-    """Keep the original file and guess the column mapping; nothing is imported yet."""
+    """Keep the original file, guess the column mapping and have a worker check every row;
+    nothing is imported yet."""
     text = decode(data)
     header, _ = read_rows(text)
     assert actor.user is not None
@@ -55,10 +62,12 @@ def csv_import_upload(
             uploaded_by=actor.user,
             filename=filename[:255],
             sha256=sha256(data),
+            header=header,
             mapping={"columns": guess_mapping(header), "consent": []},
+            state=CsvImport.State.ANALYZING,
         )
         imp.file.save(f"{uuid.uuid4()}.csv", ContentFile(data), save=False)
-        imp.save()
+        _save_and_queue(imp)
         audit_record(
             action="csv_import.uploaded",
             actor=actor.user,
@@ -70,16 +79,26 @@ def csv_import_upload(
     return imp
 
 
+# Before the start: the mapping may change, and the rows are checked again.
+CHECKING = (CsvImport.State.ANALYZING, CsvImport.State.ANALYZED)
+
+
 @transaction.atomic
 def csv_import_set_mapping(
     *, imp: CsvImport, columns: dict[str, int], consent: list[str], actor: Actor
 ) -> None:
+    """A new mapping: the rows are checked again (a worker still checking the old one stops)."""
     imp = CsvImport.objects.select_for_update().get(pk=imp.pk)
-    if imp.state != CsvImport.State.UPLOADED:
+    if imp.state not in CHECKING:
         raise ValidationError("This import has already started.")
+    mapping = {"columns": columns, "consent": consent}
+    if mapping == imp.mapping:
+        return
     before = dict(imp.mapping)
-    imp.mapping = {"columns": columns, "consent": consent}
-    imp.save(update_fields=["mapping"])
+    imp.mapping = mapping
+    imp.state, imp.analyzed_at, imp.planned = CsvImport.State.ANALYZING, None, {}
+    imp.processed_rows = imp.total_rows = 0
+    _save_and_queue(imp)
     audit_record(
         action="csv_import.mapped",
         actor=actor.user,
@@ -92,9 +111,11 @@ def csv_import_set_mapping(
 
 @transaction.atomic
 def csv_import_start(*, imp: CsvImport, attested: bool, again: bool, actor: Actor) -> None:
-    """Queue the import; the worker runs it after this transaction commits."""
+    """Queue the writing of the checked rows; a worker starts after this transaction commits."""
     imp = CsvImport.objects.select_for_update().get(pk=imp.pk)
-    if imp.state != CsvImport.State.UPLOADED:
+    if imp.state == CsvImport.State.ANALYZING:
+        raise ValidationError("The rows are still being checked: start once the preview is ready.")
+    if imp.state != CsvImport.State.ANALYZED:
         raise ValidationError("This import has already started.")
     if not attested:
         raise ValidationError(
@@ -108,8 +129,8 @@ def csv_import_start(*, imp: CsvImport, attested: bool, again: bool, actor: Acto
     if "phone" not in columns and "email" not in columns:
         raise ValidationError("Map a phone or an e-mail column first.")
     imp.consent_attested = True
-    imp.state = CsvImport.State.QUEUED
-    imp.save(update_fields=["consent_attested", "state"])
+    imp.state, imp.processed_rows = CsvImport.State.QUEUED, 0
+    _save_and_queue(imp)
     audit_record(
         action="csv_import.started",
         actor=actor.user,
@@ -117,71 +138,25 @@ def csv_import_start(*, imp: CsvImport, attested: bool, again: bool, actor: Acto
         obj=imp,
         request=actor.request,
     )
-    enqueue("leads.tasks.import_csv", imp.pk)
 
 
-def csv_import_run(*, import_id: int) -> str:
-    """The worker's part. Safe to run twice: only a queued import is claimed, and its rows are
-    written in one transaction. A failure marks the import failed with the reason."""
-    claimed = CsvImport.objects.filter(pk=import_id, state=CsvImport.State.QUEUED).update(
-        state=CsvImport.State.RUNNING, processed_rows=0
+@transaction.atomic
+def csv_import_retry(*, imp: CsvImport, actor: Actor) -> None:
+    """Another go at a failed import: its check from the top, or its writing from the last
+    committed chunk (nothing written is written again)."""
+    imp = CsvImport.objects.select_for_update().get(pk=imp.pk)
+    if imp.state != CsvImport.State.FAILED:
+        raise ValidationError("Only a failed import can be retried.")
+    error = imp.error
+    imp.state = CsvImport.State.QUEUED if imp.consent_attested else CsvImport.State.ANALYZING
+    imp.error, imp.finished_at = "", None
+    _save_and_queue(imp)
+    audit_record(
+        action="csv_import.retried",
+        actor=actor.user,
+        organization_id=imp.organization_id,
+        obj=imp,
+        changes={"state": {"old": CsvImport.State.FAILED, "new": imp.state}},
+        reason=error[:200],
+        request=actor.request,
     )
-    if not claimed:
-        return "not queued"
-    imp = CsvImport.objects.select_related("study_site__site", "uploaded_by").get(pk=import_id)
-    try:
-        _run(imp)
-    except Exception as exc:
-        # The message names lines and columns, never cell values.
-        logger.exception("CSV import %s failed", imp.code)
-        CsvImport.objects.filter(pk=imp.pk).update(
-            state=CsvImport.State.FAILED, error=str(exc)[:500], finished_at=timezone.now()
-        )
-        return "failed"
-    return "done"
-
-
-def _run(imp: CsvImport) -> None:
-    with imp.file.open("rb") as handle:
-        text = decode(handle.read())
-    header, _ = read_rows(text)
-    columns = {k: int(v) for k, v in imp.mapping.get("columns", {}).items()}
-
-    def progress(done: int) -> None:
-        CsvImport.objects.filter(pk=imp.pk).update(processed_rows=done)
-
-    rows = analyze(text, columns, imp.study_site, progress=progress, keep_cells=False)
-    del text
-    counts = summary(rows)
-    with transaction.atomic(durable=True):
-        written = write(
-            rows=rows,
-            study_site=imp.study_site,
-            source=imp.source,
-            campaign=imp.campaign,
-            consent=list(imp.mapping.get("consent", [])),
-            actor_id=imp.uploaded_by_id,
-            import_code=str(imp.code),
-        )
-        if counts["reject"]:
-            imp.rejected_file.save(
-                f"rejected-{imp.code}.csv",
-                ContentFile(rejected_csv(header, rows).encode("utf-8")),
-                save=False,
-            )
-        imp.state = CsvImport.State.DONE
-        imp.total_rows = imp.processed_rows = len(rows)
-        imp.created, imp.attached = written["created"], written["attached"]
-        imp.skipped, imp.rejected = counts["skip"], counts["reject"]
-        imp.finished_at = timezone.now()
-        imp.save()
-        audit_record(
-            action="csv_import.completed",
-            actor=imp.uploaded_by,
-            organization_id=imp.organization_id,
-            obj=imp,
-            changes={
-                name: {"old": None, "new": getattr(imp, name)}
-                for name in ("total_rows", "created", "attached", "skipped", "rejected")
-            },
-        )

@@ -1,30 +1,33 @@
-"""What an import writes: its people and leads, set-based, and the rejected rows as a file."""
+"""What an import writes, set-based: its people, leads and flags, and its own rows (each line
+of the file with its outcome)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
-from leads.intake.csv.reader import Row
-from leads.models import Lead, Status
-from leads.services.assignment import mark_assigned, owners_for
+from leads.intake.csv.matching import FLAGGED, Outcome
+from leads.intake.csv.reader import PERSON_FIELDS, Row
+from leads.models import CsvImportRow, Lead, Person, Status
+from leads.services.assignment import mark_assigned
 from leads.services.leads import lead_build
+from leads.services.people import suspected_duplicates_record_many
 from trialsnest.audit.services import audit_record_many
 from trialsnest.lib.db import copy_rows, reserve_ids
 from trialsnest.studies.models import StudySite
+from trialsnest.tenancy.models import Membership
 
 PERSON_COLUMNS = [
     "id", "organization_id", "first_name", "last_name", "phone", "email",
     "date_of_birth", "postal_code", "preferred_channel", "preferred_time", "preferred_language",
-    "consent_phone", "consent_sms", "consent_email", "consent_text_version",
+    "consent_phone", "consent_sms", "consent_email", "consent_text_version", "consent_given_at",
     "created_at", "updated_at",
 ]  # fmt: skip
-# Each lead's own values first; every other column is the same for the whole import.
+# Each lead's own values; every other column is the same for the whole import.
 ROW_COLUMNS = ["id", "code", "person_id", "owner_id"]
 SHARED_COLUMNS = [
     "organization_id", "study_site_id", "source", "campaign", "utm", "referral_partner",
@@ -33,14 +36,31 @@ SHARED_COLUMNS = [
     "received_at", "last_movement_at", "status_changed_at", "version",
 ]  # fmt: skip
 CONSENT_TEXT_VERSION = "vendor-attestation"
+# Outcomes that get a lead.
+LEADING = (Outcome.CREATED, Outcome.ATTACHED, Outcome.SUSPECTED)
 
 
-def _shared_values(lead: Lead) -> list[object]:
-    values: list[object] = []
+def _shared_values(lead: Lead) -> list[Any]:
+    values: list[Any] = []
     for name in SHARED_COLUMNS:
         value = getattr(lead, name)
         values.append(json.dumps(value) if isinstance(value, dict) else value)
     return values
+
+
+def reserve(rows: list[Row]) -> None:
+    """Take the ids of the people and leads the rows will write, as the check decides them;
+    a household member of an earlier line is matched with that line's person."""
+    new_people = [r for r in rows if r.outcome in (Outcome.CREATED, Outcome.SUSPECTED)]
+    for row, pk in zip(new_people, reserve_ids("leads_person", len(new_people)), strict=True):
+        row.person_id = pk
+    leading = [r for r in rows if r.outcome in LEADING]
+    for row, pk in zip(leading, reserve_ids("leads_lead", len(leading)), strict=True):
+        row.lead_id = pk
+    person_of_line = {r.line: r.person_id for r in new_people + leading}
+    for row in new_people:
+        if row.matched_person_id is None and row.matched_line is not None:
+            row.matched_person_id = person_of_line.get(row.matched_line)
 
 
 def write(
@@ -52,8 +72,13 @@ def write(
     consent: list[str],
     actor_id: int,
     import_code: str,
-) -> dict[str, int]:
-    """Create the people and leads the analysis decided on. Call inside one transaction.
+    import_id: int,
+    owners: list[Membership],
+) -> None:
+    """Write what the rows' outcomes say, with the ids `reserve` took: a person for each new
+    one (created or suspected), a lead for each of those and each attached row (owned by
+    `owners`, one each), and a flag for each suspected one. Call inside the chunk's
+    transaction.
 
     People and leads go in with COPY. Every lead is built the way a single lead is
     (`lead_build`), once, and its values copied for each row; its timeline entry and audit
@@ -61,9 +86,6 @@ def write(
     """
     now = timezone.now()
     org = study_site.organization_id
-    new_people = [r for r in rows if r.action == "create"]
-    for row, pk in zip(new_people, reserve_ids("leads_person", len(new_people)), strict=True):
-        row.person_id = pk
     version = CONSENT_TEXT_VERSION if consent else ""
     copy_rows(
         "leads_person",
@@ -74,30 +96,39 @@ def write(
                 r.person["phone"], r.person["email"], r.person["date_of_birth"],
                 r.person["postal_code"], "", r.person["preferred_time"],
                 r.person["preferred_language"] or "en", "phone" in consent, "sms" in consent,
-                "email" in consent, version, now, now,
+                "email" in consent, version, now if consent else None, now, now,
             )
-            for r in new_people
+            for r in rows
+            if r.outcome in (Outcome.CREATED, Outcome.SUSPECTED)
         ),
     )  # fmt: skip
-    leading = [r for r in rows if r.action in ("create", "attach")]
+    leading = [r for r in rows if r.outcome in LEADING]
     if not leading:
-        return {"created": 0, "attached": 0}
-    owners = owners_for(study_site, len(leading))
-    lead_ids = reserve_ids("leads_lead", len(leading))
+        return
     codes = [str(uuid.uuid4()) for _ in leading]
     shared = _shared_values(
         lead_build(
             study_site=study_site, source=source, owner=None, now=now, campaign=campaign, flag=""
         )
     )
-    copy_rows(
-        "leads_lead",
-        ROW_COLUMNS + SHARED_COLUMNS,
-        (
-            (lead_id, code, row.person_id, owner.pk, *shared)
-            for lead_id, code, row, owner in zip(lead_ids, codes, leading, owners, strict=True)
-        ),
-    )
+    with connection.cursor() as cursor:
+        # The lead's own values as comma-joined text (ids and codes have no comma): quicker to
+        # send than a COPY row, whose other 22 values are the same for every lead.
+        cursor.execute(
+            f"""INSERT INTO leads_lead ({", ".join(ROW_COLUMNS + SHARED_COLUMNS)})
+                SELECT v.*, {", ".join(["%s"] * len(SHARED_COLUMNS))}
+                FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::uuid[],
+                            string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bigint[])
+                     AS v""",  # noqa: S608 - column names are this module's constants
+            [
+                *shared,
+                ",".join(str(row.lead_id) for row in leading),
+                ",".join(codes),
+                ",".join(str(row.person_id) for row in leading),
+                ",".join(str(owner.pk) for owner in owners),
+            ],
+        )
+    lead_ids = [row.lead_id for row in leading]
     with connection.cursor() as cursor:
         # The timeline entry of each lead just written, derived from the leads in SQL.
         cursor.execute(
@@ -106,12 +137,12 @@ def write(
                     text, data)
                SELECT organization_id, id, 'received', %(now)s, %(actor)s, '', '', '', '',
                       %(data)s::jsonb
-               FROM leads_lead WHERE id = ANY(%(ids)s)""",
+               FROM leads_lead WHERE id = ANY(string_to_array(%(ids)s, ',')::bigint[])""",
             {
                 "now": now,
                 "actor": actor_id,
                 "data": json.dumps({"source": source, "import": import_code, "version": 1}),
-                "ids": lead_ids,
+                "ids": ",".join(map(str, lead_ids)),
             },
         )
     audit_record_many(
@@ -128,23 +159,119 @@ def write(
         reason=f"CSV import {import_code}",
     )
     mark_assigned(owners, now)
-    return {"created": len(new_people), "attached": len(leading) - len(new_people)}
+    suspected = [r for r in rows if r.outcome == Outcome.SUSPECTED and r.person_id]
+    _match_lines(import_id, rows, suspected)
+    suspected_duplicates_record_many(
+        organization_id=org,
+        suspicions=[
+            (r.person_id, r.matched_person_id, r.lead_id, r.reason.removesuffix(f": {FLAGGED}"))
+            for r in suspected
+            if r.person_id and r.matched_person_id
+        ],
+        actor_id=actor_id,
+    )
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+def _match_lines(import_id: int, rows: list[Row], suspected: list[Row]) -> None:
+    """A household member is matched with the person `reserve` took for the earlier line; if
+    that line turned out to be someone known after all, with whoever its person is now."""
+    present = set(
+        Person.objects.filter(pk__in={r.matched_person_id for r in suspected}).values_list(
+            "pk", flat=True
+        )
+    )
+    stale = [r for r in suspected if r.matched_person_id not in present and r.matched_line]
+    if not stale:
+        return
+    person_of_line: dict[int, int | None] = dict(
+        CsvImportRow.objects.filter(
+            csv_import_id=import_id, line__in={r.matched_line for r in stale}
+        ).values_list("line", "person_id")
+    )
+    person_of_line |= {r.line: r.person_id for r in rows}
+    for row in stale:
+        row.matched_person_id = person_of_line.get(row.matched_line or 0)
 
 
-def safe_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+STORED_COLUMNS = [
+    "csv_import_id", "line", "outcome", "reason", "cells", "values", "matched_line",
+    "matched_person_id", "matched_lead_id", "person_id", "lead_id", "written",
+]  # fmt: skip
 
 
-def rejected_csv(header: list[str], rows: list[Row]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([safe_cell(h) for h in [*header, "line", "reason"]])
-    for row in rows:
-        if row.action == "reject":
-            writer.writerow([safe_cell(c) for c in [*row.cells, row.line, row.reason]])
-    return out.getvalue()
+_BORN = PERSON_FIELDS.index("date_of_birth")
+
+
+def _values(row: Row) -> str:
+    if not row.person:
+        return "[]"
+    values = [row.person[name] for name in PERSON_FIELDS]
+    born = row.person["date_of_birth"]
+    values[_BORN] = born.isoformat() if born else None
+    return json.dumps(values)  # no options: json's own fast path
+
+
+def store_rows(import_id: int, rows: list[Row]) -> None:
+    """Keep the checked rows, with their outcomes and reserved ids (not written yet)."""
+    copy_rows(
+        "leads_csvimportrow",
+        STORED_COLUMNS,
+        (
+            (
+                import_id, r.line, r.outcome, r.reason, json.dumps(r.cells), _values(r),
+                r.matched_line, r.matched_person_id, r.matched_lead_id, r.person_id, r.lead_id,
+                False,
+            )
+            for r in rows
+        ),
+    )  # fmt: skip
+
+
+def store_changes(import_id: int, rows: list[Row]) -> None:
+    """New outcomes for rows the writer decided again, in one statement."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE leads_csvimportrow AS stored
+               SET outcome = v.outcome, reason = v.reason, matched_person_id = v.matched_person,
+                   matched_lead_id = v.matched_lead, person_id = v.person, lead_id = v.lead
+               FROM unnest(%(lines)s::integer[], %(outcomes)s::text[], %(reasons)s::text[],
+                           %(matched_people)s::bigint[], %(matched_leads)s::bigint[],
+                           %(people)s::bigint[], %(leads)s::bigint[])
+                    AS v(line, outcome, reason, matched_person, matched_lead, person, lead)
+               WHERE stored.csv_import_id = %(import)s AND stored.line = v.line""",
+            {
+                "import": import_id,
+                "lines": [r.line for r in rows],
+                "outcomes": [r.outcome for r in rows],
+                "reasons": [r.reason for r in rows],
+                "matched_people": [r.matched_person_id for r in rows],
+                "matched_leads": [r.matched_lead_id for r in rows],
+                "people": [r.person_id for r in rows],
+                "leads": [r.lead_id for r in rows],
+            },
+        )
+
+
+def take_chunk(import_id: int, after_line: int, size: int) -> list[Row]:
+    """The next `size` rows after `after_line` not written yet, marked written in the same
+    statement: the chunk's transaction writes them, or rolls the mark back with it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE leads_csvimportrow SET written = true
+               WHERE csv_import_id = %(import)s AND line IN (
+                   SELECT line FROM leads_csvimportrow
+                   WHERE csv_import_id = %(import)s AND line > %(after)s AND NOT written
+                   ORDER BY line LIMIT %(size)s)
+               RETURNING line, outcome, reason, values, matched_line, matched_person_id,
+                         matched_lead_id, person_id, lead_id""",
+            {"import": import_id, "after": after_line, "size": size},
+        )
+        taken = sorted(cursor.fetchall())
+    # Django reads jsonb as text (JSONField decodes it): so does this. A rejected row has
+    # no values (so no fields).
+    return [
+        Row(line, [], outcome, reason, dict(zip(PERSON_FIELDS, json.loads(v), strict=False)), *ids)
+        for line, outcome, reason, v, *ids in taken
+    ]

@@ -1,4 +1,5 @@
-"""CSV import of vendor lists: reading, preview, set-based writing, results and safety."""
+"""CSV import of vendor lists: reading, the check of every row (kept, and paged through by the
+preview), set-based writing, the outcome of each row as a download, and safety."""
 
 from __future__ import annotations
 
@@ -11,14 +12,24 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
 
-from leads.intake.csv import matching, reader, writer
+from leads.intake.csv import reader, results
 from leads.intake.csv.services import csv_import_set_mapping, csv_import_upload
-from leads.models import Activity, CsvImport, Lead, Person, Status
+from leads.models import (
+    Activity,
+    CsvImport,
+    CsvImportRow,
+    Lead,
+    Person,
+    Status,
+    SuspectedDuplicate,
+)
 from tests.conftest import World, signed_in
-from tests.factories import new_lead
+from tests.factories import PersonFactory, new_lead
 from trialsnest.audit.models import AuditEvent
 from trialsnest.audit.services import Actor
 from trialsnest.studies.models import StudySite
+
+Outcome = CsvImportRow.Outcome
 
 
 def _csv_1000_with_3_bad() -> bytes:
@@ -52,6 +63,49 @@ def _upload(client, world: World, data: bytes, name: str = "vendor.csv"):
     )
 
 
+@pytest.fixture
+def checked(world: World, django_capture_on_commit_callbacks):
+    """Upload a file as the site lead; the worker checks its rows (after commit)."""
+
+    def upload(data: bytes, name: str = "vendor.csv") -> CsvImport:
+        with django_capture_on_commit_callbacks(execute=True):
+            _upload(signed_in(world.site_lead.user), world, data, name)
+        imp = CsvImport.objects.order_by("-pk").first()
+        assert imp is not None
+        assert imp.state == CsvImport.State.ANALYZED, imp.error
+        return imp
+
+    return upload
+
+
+@pytest.fixture
+def imported(world: World, checked, django_capture_on_commit_callbacks):
+    """Upload, check and import a file as the site lead."""
+
+    def run(data: bytes, name: str = "vendor.csv", **extra: str) -> CsvImport:
+        imp: CsvImport = checked(data, name)
+        with django_capture_on_commit_callbacks(execute=True):
+            signed_in(world.site_lead.user).post(
+                reverse("import_start", kwargs={"code": imp.code}), {"attested": "on", **extra}
+            )
+        imp.refresh_from_db()
+        return imp
+
+    return run
+
+
+def _outcomes(imp: CsvImport) -> dict[int, tuple[str, str]]:
+    return {r.line: (r.outcome, r.reason) for r in CsvImportRow.objects.filter(csv_import=imp)}
+
+
+def _download(client, imp: CsvImport, outcome: str) -> list[list[str]]:
+    response = client.get(reverse("import_rows", kwargs={"code": imp.code, "outcome": outcome}))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(body)))
+
+
 def test_it_reads_bom_semicolons_quoted_newlines_and_skips_blank_lines():
     text = reader.decode(_csv_1000_with_3_bad())
     header, rows = reader.read_rows(text)
@@ -73,61 +127,50 @@ def test_a_file_that_is_not_utf8_is_refused_with_a_clear_message():
         reader.decode("Nombre;Teléfono\n".encode("latin-1"))
 
 
-def test_the_preview_says_what_happens_to_every_row(world: World):
-    text = reader.decode(_csv_1000_with_3_bad())
-    header, _ = reader.read_rows(text)
-    rows = matching.analyze(text, reader.guess_mapping(header), world.study_site_a)
+def test_the_check_says_what_happens_to_every_row(world: World, checked):
+    imp = checked(_csv_1000_with_3_bad())
 
-    rejected = {r.line: r.reason for r in rows if r.action == "reject"}
+    outcomes = _outcomes(imp)
+    assert len(outcomes) == 1001
+    rejected = [reason for outcome, reason in outcomes.values() if outcome == Outcome.REJECTED]
     assert len(rejected) == 3
-    assert any("bad phone “12”" in reason for reason in rejected.values())
-    assert any("bad e-mail “not-an-email”" in reason for reason in rejected.values())
-    assert any("no contact" in reason for reason in rejected.values())
-    counts = matching.summary(rows)
-    assert counts == {"create": 997, "attach": 0, "skip": 1, "reject": 3}
-    (duplicate,) = [r for r in rows if r.action == "skip"]
-    assert duplicate.reason == "duplicate of line 2 in this file"
-
-
-def test_a_known_person_is_attached_and_an_open_lead_is_skipped(world: World):
-    known = new_lead(study_site=world.study_site_a2)
-    busy = new_lead(study_site=world.study_site_a)
-    data = (
-        "name,phone,email\n"
-        f"Known Person,{known.person.phone},\n"
-        f"Busy Person,,{busy.person.email}\n"
-        "New Person,(720) 555-0199,\n"
-    ).encode()
-    text = reader.decode(data)
-    header, _ = reader.read_rows(text)
-    rows = matching.analyze(text, reader.guess_mapping(header), world.study_site_a)
-
-    assert [r.action for r in rows] == ["attach", "skip", "create"]
-    assert rows[0].person_id == known.person_id
-    assert rows[1].reason == "already has an open lead for this study"
-    assert rows[2].person["first_name"] == "New"
-    assert rows[2].person["last_name"] == "Person"
-
-
-def test_an_import_writes_people_leads_timeline_and_audit_set_based(
-    world: World, django_capture_on_commit_callbacks
-):
-    client = signed_in(world.site_lead.user)
-    response = _upload(client, world, _csv_1000_with_3_bad())
-    imp = CsvImport.objects.get()
-    assert response["Location"] == reverse("import_detail", kwargs={"code": imp.code})
-
-    preview = client.get(response["Location"]).content.decode()
-    assert "<strong>997</strong> new people" in preview
-    assert "<strong>3</strong> rejected" in preview
+    assert any("bad phone “12”" in reason for reason in rejected)
+    assert any("bad e-mail “not-an-email”" in reason for reason in rejected)
+    assert any("no contact" in reason for reason in rejected)
+    assert imp.planned == {
+        "created": 997, "attached": 0, "suspected": 0, "skipped": 1, "rejected": 3,
+    }  # fmt: skip
+    assert imp.total_rows == 1001
+    (duplicate,) = [v for v in outcomes.values() if v[0] == Outcome.SKIPPED]
+    assert duplicate[1] == "duplicate of line 2 in this file"
     assert Lead.objects.count() == 0  # nothing is written before the confirmation
 
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"})
 
-    imp.refresh_from_db()
+def test_a_known_person_is_attached_and_one_with_an_open_lead_is_skipped(world: World, checked):
+    known = new_lead(study_site=world.study_site_a2).person
+    busy = new_lead(study_site=world.study_site_a)
+    data = (
+        "first,last,phone,email\n"
+        f"{known.first_name},{known.last_name},{known.phone},\n"
+        f"{busy.person.first_name},{busy.person.last_name},,{busy.person.email}\n"
+        "New,Person,(720) 555-0199,\n"
+    ).encode()
+    imp = checked(data)
+
+    rows = list(CsvImportRow.objects.filter(csv_import=imp).order_by("line"))
+    assert [r.outcome for r in rows] == [Outcome.ATTACHED, Outcome.SKIPPED, Outcome.CREATED]
+    assert rows[0].matched_person_id == known.pk
+    assert rows[1].reason == f"already has an open lead for this study (lead {busy.code})"
+    assert rows[1].matched_lead_id == busy.pk
+
+
+def test_an_import_writes_people_leads_timeline_and_audit_set_based(world: World, imported):
+    imp = imported(_csv_1000_with_3_bad())
+
     assert imp.state == CsvImport.State.DONE
-    assert (imp.created, imp.attached, imp.skipped, imp.rejected) == (997, 0, 1, 3)
+    assert (imp.created, imp.attached, imp.suspected, imp.skipped, imp.rejected) == (
+        997, 0, 0, 1, 3,
+    )  # fmt: skip
     leads = Lead.objects.filter(study_site=world.study_site_a)
     assert leads.count() == 997
     assert not leads.filter(owner__isnull=True).exists()
@@ -140,45 +183,170 @@ def test_an_import_writes_people_leads_timeline_and_audit_set_based(
         == 997
     )
     assert AuditEvent.objects.filter(action="csv_import.completed").exists()
+    rows = CsvImportRow.objects.filter(csv_import=imp)
+    assert not rows.filter(written=False).exists()
+    # Each row names what it wrote: its lead, for the person the lead is for.
+    written = rows.filter(outcome=Outcome.CREATED)
+    assert sorted(written.values_list("lead_id", flat=True)) == sorted(
+        leads.values_list("pk", flat=True)
+    )
+    assert not written.filter(person__isnull=True).exists()
 
 
-def test_rejected_rows_download_with_reasons_and_formulas_are_defused(
-    world: World, django_capture_on_commit_callbacks
+def test_every_row_is_in_exactly_one_download_with_its_line_and_reason_first(
+    world: World, imported
 ):
+    known = new_lead(study_site=world.study_site_a2).person
+    data = (
+        "name,phone,email,notes\n"
+        "Ann Lee,(303) 555-0100,,ok\n"  # created
+        f"{known.first_name} {known.last_name},{known.phone},,ok\n"  # attached
+        "Bo Lee,(303) 555-0100,,same phone\n"  # suspected: Ann's household
+        "Ann Lee,(303) 555-0100,,again\n"  # skipped: line 2 again
+        "Cy\n"  # rejected, and short: one cell under four headers
+        '=HYPERLINK("x"),12\n'  # rejected, with a formula
+    ).encode()
+    imp = imported(data)
     client = signed_in(world.site_lead.user)
-    data = b'name,phone\n=HYPERLINK("x"),12\n+Ann Lee,(303) 555-0100\n'
-    _upload(client, world, data)
-    imp = CsvImport.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"})
 
-    response = client.get(reverse("import_rejected", kwargs={"code": imp.code}))
-    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    rows = list(csv.reader(io.StringIO(body.decode())))
-    assert rows[0] == ["name", "phone", "line", "reason"]
-    assert rows[1][0] == '\'=HYPERLINK("x")'
-    assert "bad phone" in rows[1][3]
-    assert len(rows) == 2
+    downloads = {outcome: _download(client, imp, outcome) for outcome in Outcome.values}
+    for rows in downloads.values():
+        assert rows[0] == ["line", "reason", "name", "phone", "email", "notes"]
+    lines = {outcome: [int(r[0]) for r in rows[1:]] for outcome, rows in downloads.items()}
+    assert lines == {"created": [2], "attached": [3], "suspected": [4], "skipped": [5],
+                     "rejected": [6, 7]}  # fmt: skip
+    rejected = downloads["rejected"]
+    assert rejected[1][:3] == ["6", "no contact (needs a phone or an e-mail)", "Cy"]
+    assert rejected[2][2] == '\'=HYPERLINK("x")'
+    assert "bad phone" in rejected[2][1]
+    assert downloads["skipped"][1][1] == "duplicate of line 2 in this file"
+    assert f"known person {known.code}" in downloads["attached"][1][1]
+    assert "line 2 of this file" in downloads["suspected"][1][1]
+    unknown = reverse("import_rows", kwargs={"code": imp.code, "outcome": "everything"})
+    assert client.get(unknown).status_code == 404
+
+
+def test_people_who_share_a_phone_are_each_imported_and_flagged_not_skipped(world: World, imported):
+    """A household: one phone for a family of four and a lodger known to the organization."""
+    lodger = new_lead(study_site=world.study_site_a2).person
+    Person.objects.filter(pk=lodger.pk).update(first_name="Rosa", last_name="Diaz")
+    data = (
+        "first,last,phone,dob\n"
+        f"Maria,Lopez,{lodger.phone},1970-03-04\n"
+        f"Jose,Lopez,{lodger.phone},1968-11-30\n"
+        f"Ana,Lopez,{lodger.phone},2001-06-15\n"
+        f"Maria,Lopez,{lodger.phone},1970-03-04\n"  # Maria again: the same person as line 2
+        f"Maria,Lopez,{lodger.phone},1999-01-01\n"  # a daughter named after her mother
+        f"Rosa,Diaz,{lodger.phone},\n"  # the lodger herself
+        "Kim,Park,(720) 555-0000,1980-01-01\n"  # another household, not known yet
+        "Kim,Park,(720) 555-0000,2010-01-01\n"
+    ).encode()
+    imp = imported(data)
+
+    outcomes = _outcomes(imp)
+    assert [outcomes[line][0] for line in range(2, 8)] == [
+        Outcome.SUSPECTED, Outcome.SUSPECTED, Outcome.SUSPECTED, Outcome.SKIPPED,
+        Outcome.SUSPECTED, Outcome.ATTACHED,
+    ]  # fmt: skip
+    assert outcomes[5][1] == "duplicate of line 2 in this file"
+    assert f"person of another name (person {lodger.code})" in outcomes[6][1]
+    assert outcomes[8] == (Outcome.CREATED, "no one with this phone or e-mail")
+    assert outcomes[9] == (
+        Outcome.SUSPECTED,
+        "shares a phone or e-mail with a person born on another date (line 8 of this file): "
+        "a new person, flagged for review",
+    )
+    people = Person.objects.filter(organization=world.org_a, phone=lodger.phone)
+    assert people.count() == 5  # the lodger and four new people; Maria once
+    assert (imp.created, imp.suspected, imp.attached, imp.skipped) == (1, 5, 1, 1)
+    # Each new household member is flagged against a person, with the lead the row made.
+    flags = list(SuspectedDuplicate.objects.filter(organization=world.org_a).select_related("lead"))
+    assert len(flags) == 5
+    assert all(flag.lead is not None and flag.lead.person_id == flag.person_id for flag in flags)
+    kims = Person.objects.filter(first_name="Kim").order_by("date_of_birth")
+    assert [(f.person, f.matched) for f in flags if f.person in kims] == [(kims[1], kims[0])]
+    assert AuditEvent.objects.filter(action="person.suspected_duplicate").count() == 5
+
+
+def test_a_value_longer_than_its_field_rejects_the_row_instead_of_being_cut(world: World, imported):
+    data = (
+        "first,last,phone\n"
+        f"{'A' * 101},Lee,(303) 555-0100\n"
+        f"{'B' * 100},Lee,(303) 555-0101\n"
+        f"Cy,{'C' * 150},(303) 555-0102\n"
+    ).encode()
+    imp = imported(data)
+
+    outcomes = _outcomes(imp)
+    assert outcomes[2] == (Outcome.REJECTED, "first name longer than 100 characters (101)")
+    assert outcomes[3][0] == Outcome.CREATED
+    assert outcomes[4] == (Outcome.REJECTED, "last name longer than 100 characters (150)")
+    assert list(Person.objects.values_list("first_name", flat=True)) == ["B" * 100]
+
+
+def test_the_preview_pages_through_the_kept_rows_without_the_file(world: World, checked):
+    lines = ["name,phone"] + [f"Pat{i} Lee,(303) 555-{i:04d}" for i in range(250)] + ["Cy,12"]
+    imp = checked(("\n".join(lines) + "\n").encode())
+    imp.file.delete(save=False)  # the web process never reads the file again
+    client = signed_in(world.site_lead.user)
+    url = reverse("import_detail", kwargs={"code": imp.code})
+
+    first = client.get(url).content.decode()
+    assert "<strong>250</strong> new people" in first
+    assert "<strong>1</strong> rejected" in first
+    assert "<td>101</td>" in first
+    assert "<td>102</td>" not in first
+    assert "?after=101" in first
+    second = client.get(url, {"after": "101"}).content.decode()
+    assert "<td>102</td>" in second
+    assert "<td>201</td>" in second
+    assert client.get(url, {"after": "9" * 30, "outcome": "nonsense"}).status_code == 200
+    rejected = client.get(url, {"outcome": "rejected"}).content.decode()
+    assert "<td>252</td>" in rejected
+    assert "<td>2</td>" not in rejected
+
+
+def test_the_preview_reads_a_constant_number_of_rows_and_queries(
+    world: World, checked, django_assert_max_num_queries
+):
+    lines = ["name,phone"] + [f"Pat{i} Lee,(303) 555-{i:04d}" for i in range(1500)]
+    imp = checked(("\n".join(lines) + "\n").encode())
+    client = signed_in(world.site_lead.user)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("import_detail", kwargs={"code": imp.code}), {"after": "1400"})
+    assert page.content.decode().count('class="outcome-created"') == 100
+
+
+def test_changing_the_mapping_checks_the_rows_again_and_is_audited(
+    world: World, checked, django_capture_on_commit_callbacks
+):
+    imp = checked(b"name,phone,other phone\nAnn Lee,12,(303) 555-0100\n")
+    assert _outcomes(imp)[2][0] == Outcome.REJECTED
+    actor = Actor(world.site_lead.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        csv_import_set_mapping(
+            imp=imp, columns={"full_name": 0, "phone": 2}, consent=[], actor=actor
+        )
+    imp.refresh_from_db()
+    assert imp.state == CsvImport.State.ANALYZED
+    assert _outcomes(imp) == {2: (Outcome.CREATED, "no one with this phone or e-mail")}
+    assert AuditEvent.objects.filter(action="csv_import.mapped", object_id=str(imp.code)).exists()
 
 
 def test_uploading_the_same_file_again_warns_and_needs_a_confirmation(
-    world: World, django_capture_on_commit_callbacks
+    world: World, imported, checked, django_capture_on_commit_callbacks
 ):
     client = signed_in(world.site_lead.user)
     data = b"name,phone\nAnn Lee,(303) 555-0100\n"
-    _upload(client, world, data)
-    first = CsvImport.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_start", kwargs={"code": first.code}), {"attested": "on"})
+    imported(data)
 
-    _upload(client, world, data, name="same-again.csv")
-    second = CsvImport.objects.exclude(pk=first.pk).get()
+    second = checked(data, name="same-again.csv")
     page = client.get(reverse("import_detail", kwargs={"code": second.code})).content.decode()
     assert "This exact file was imported before" in page
 
     client.post(reverse("import_start", kwargs={"code": second.code}), {"attested": "on"})
     second.refresh_from_db()
-    assert second.state == CsvImport.State.UPLOADED
+    assert second.state == CsvImport.State.ANALYZED
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("import_start", kwargs={"code": second.code}), {"attested": "on", "again": "on"}
@@ -189,25 +357,33 @@ def test_uploading_the_same_file_again_warns_and_needs_a_confirmation(
     assert Lead.objects.count() == 1
 
 
-def test_an_import_needs_the_consent_attestation(world: World):
+def test_an_import_needs_the_consent_attestation(world: World, checked):
+    imp = checked(b"name,phone\nAnn Lee,(303) 555-0100\n")
     client = signed_in(world.site_lead.user)
-    _upload(client, world, b"name,phone\nAnn Lee,(303) 555-0100\n")
-    imp = CsvImport.objects.get()
     response = client.post(reverse("import_start", kwargs={"code": imp.code}), follow=True)
     assert "agreed to be contacted" in response.content.decode()
     imp.refresh_from_db()
-    assert imp.state == CsvImport.State.UPLOADED
+    assert imp.state == CsvImport.State.ANALYZED
 
 
-def test_running_the_task_twice_imports_once(world: World, django_capture_on_commit_callbacks):
+def test_an_import_cannot_start_before_its_rows_are_checked(world: World):
+    client = signed_in(world.site_lead.user)
+    _upload(client, world, b"name,phone\nAnn Lee,(303) 555-0100\n")  # the worker has not run
+    imp = CsvImport.objects.get()
+    assert imp.state == CsvImport.State.ANALYZING
+    page = client.get(reverse("import_detail", kwargs={"code": imp.code})).content.decode()
+    assert "Checking the rows" in page
+    response = client.post(
+        reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"}, follow=True
+    )
+    assert "still being checked" in response.content.decode()
+
+
+def test_running_the_task_again_after_the_import_imports_nothing(world: World, imported):
     from leads.tasks import import_csv
 
-    client = signed_in(world.site_lead.user)
-    _upload(client, world, b"name,phone\nAnn Lee,(303) 555-0100\n")
-    imp = CsvImport.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"})
-    assert import_csv(imp.pk) == "not queued"
+    imp = imported(b"name,phone\nAnn Lee,(303) 555-0100\n")
+    assert import_csv(imp.pk) == "not due"
     assert Lead.objects.count() == 1
 
 
@@ -219,27 +395,29 @@ def test_a_bad_upload_gets_a_message_next_to_the_file_field(world: World):
     assert not CsvImport.objects.exists()
 
 
-def test_another_organizations_import_is_a_404_and_coordinators_may_not_import(world: World):
-    client = signed_in(world.site_lead.user)
-    _upload(client, world, b"name,phone\nAnn Lee,(303) 555-0100\n")
-    imp = CsvImport.objects.get()
+def test_another_organizations_import_is_a_404_and_coordinators_may_not_import(
+    world: World, checked
+):
+    imp = checked(b"name,phone\nAnn Lee,(303) 555-0100\n")
     outsider = signed_in(world.outsider.user)
-    for name in ("import_detail", "import_progress", "import_rejected", "import_original"):
+    for name in ("import_detail", "import_progress", "import_original"):
         assert outsider.get(reverse(name, kwargs={"code": imp.code})).status_code == 404
-    assert outsider.post(reverse("import_start", kwargs={"code": imp.code})).status_code == 404
+    for outcome in Outcome.values:
+        url = reverse("import_rows", kwargs={"code": imp.code, "outcome": outcome})
+        assert outsider.get(url).status_code == 404
+    for name in ("import_start", "import_retry"):
+        assert outsider.post(reverse(name, kwargs={"code": imp.code})).status_code == 404
     coordinator = signed_in(world.coordinator.user)
     assert coordinator.get(reverse("import_list")).status_code == 403
 
 
 def test_safe_cell_defuses_every_formula_start():
     for start in ("=", "+", "-", "@", "\t", "\r"):
-        assert writer.safe_cell(f"{start}1+1").startswith("'")
-    assert writer.safe_cell("Ann") == "Ann"
+        assert results.safe_cell(f"{start}1+1").startswith("'")
+    assert results.safe_cell("Ann") == "Ann"
 
 
 def test_imported_leads_are_spread_fairly_and_respect_capacity(world: World):
-    from django.db import transaction
-
     from leads.services import owners_for
     from tests.factories import MembershipFactory
     from trialsnest.tenancy.models import Role
@@ -256,16 +434,12 @@ def test_imported_leads_are_spread_fairly_and_respect_capacity(world: World):
 
 
 def test_an_imported_lead_is_built_like_a_single_one_and_audited_by_its_code(
-    world: World, django_capture_on_commit_callbacks
+    world: World, imported
 ):
     """One construction path: a StudySite that is paused holds imported leads too, and each
     lead's audit event names that lead."""
     StudySite.objects.filter(pk=world.study_site_a.pk).update(recruitment_status="paused")
-    client = signed_in(world.site_lead.user)
-    _upload(client, world, b"name,phone\nAnn Lee,(303) 555-0100\nBo Ray,(303) 555-0101\n")
-    imp = CsvImport.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"})
+    imp = imported(b"name,phone\nAnn Lee,(303) 555-0100\nBo Ray,(303) 555-0101\n")
 
     leads = Lead.objects.filter(study_site=world.study_site_a)
     assert set(leads.values_list("blocker", flat=True)) == {"study_paused"}
@@ -276,19 +450,12 @@ def test_an_imported_lead_is_built_like_a_single_one_and_audited_by_its_code(
     assert {e.actor_id for e in events} == {world.site_lead.user.pk}
 
 
-def test_changing_the_mapping_is_audited_and_refused_once_the_import_started(
-    world: World, django_capture_on_commit_callbacks
-):
-    client = signed_in(world.site_lead.user)
-    _upload(client, world, b"name,phone\nAnn Lee,(303) 555-0100\n")
-    imp = CsvImport.objects.get()
-    actor = Actor(world.site_lead.user)
-    csv_import_set_mapping(imp=imp, columns={"full_name": 0, "phone": 1}, consent=[], actor=actor)
-    assert AuditEvent.objects.filter(action="csv_import.mapped", object_id=str(imp.code)).exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"})
+def test_the_mapping_cannot_change_once_the_import_started(world: World, imported):
+    imp = imported(b"name,phone\nAnn Lee,(303) 555-0100\n")
     with pytest.raises(ValidationError, match="already started"):
-        csv_import_set_mapping(imp=imp, columns={"phone": 1}, consent=[], actor=actor)
+        csv_import_set_mapping(
+            imp=imp, columns={"phone": 1}, consent=[], actor=Actor(world.site_lead.user)
+        )
 
 
 def test_an_upload_is_never_part_of_a_larger_transaction(world: World):
@@ -310,5 +477,44 @@ def test_a_row_with_control_characters_in_the_name_is_rejected_with_the_reason()
     row = reader.check_row(2, ["Ana\x1b[2J", "Lopez", "(303) 555-0100"], mapping)
     fine = reader.check_row(3, ["Ana", "López", "(303) 555-0101"], mapping)
 
-    assert (row.action, row.reason) == ("reject", "control characters in the name")
-    assert fine.action == "create"
+    assert (row.outcome, row.reason) == ("rejected", "control characters in the name")
+    assert row.person == {}
+    assert fine.outcome != "rejected"
+
+
+def test_what_changed_between_the_check_and_the_start_is_weighed_before_writing(
+    world: World, checked, django_capture_on_commit_callbacks
+):
+    known = new_lead(study_site=world.study_site_a2).person
+    imp = checked(
+        (
+            "first,last,phone\n"
+            "Ann,Lee,(303) 555-0100\n"  # created at the check; then she fills in the web form
+            f"{known.first_name},{known.last_name},{known.phone}\n"  # attached at the check
+            "Bo,Ray,(303) 555-0101\n"  # created at the check; then his brother fills it in
+        ).encode()
+    )
+    assert _outcomes(imp)[2][0] == Outcome.CREATED
+    ann = PersonFactory(organization=world.org_a, first_name="Ann", last_name="Lee",
+                        phone="+13035550100")  # fmt: skip
+    brother = PersonFactory(organization=world.org_a, first_name="Cy", last_name="Ray",
+                            phone="+13035550101")  # fmt: skip
+    new_lead(study_site=world.study_site_a, person=known)  # the known person applies too
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(world.site_lead.user).post(
+            reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"}
+        )
+
+    outcomes = _outcomes(imp)
+    assert outcomes[2] == (Outcome.ATTACHED, f"known person {ann.code}")
+    assert outcomes[3][0] == Outcome.SKIPPED
+    assert outcomes[3][1].startswith("already has an open lead for this study (lead ")
+    assert outcomes[4][0] == Outcome.SUSPECTED
+    assert f"person {brother.code}" in outcomes[4][1]
+    assert Person.objects.filter(phone="+13035550100").count() == 1  # Ann once
+    imp.refresh_from_db()
+    assert (imp.created, imp.attached, imp.suspected, imp.skipped) == (0, 1, 1, 1)
+    assert Lead.objects.filter(study_site=world.study_site_a, person=ann).count() == 1
+    flag = SuspectedDuplicate.objects.get(matched=brother)
+    assert flag.person.first_name == "Bo"
