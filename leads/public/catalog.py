@@ -8,13 +8,28 @@ while.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.contrib.postgres.search import SearchRank
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from trialsnest.studies.models import RecruitmentStatus, Study, StudySite
+from trialsnest.studies.search import WordsQuery, words_query
 
 PAGE_SIZE = 10
 MAX_CONDITION_SUGGESTIONS = 300
@@ -67,27 +82,55 @@ def location_q(text: str) -> Q:
     return Q(site__postal_code__iexact=term) | Q(site__city__iexact=term) | _state_q(term)
 
 
+# What a result card and a study page show of a study.
+STUDY_FIELDS = (
+    "code",
+    "brief_title",
+    "official_title",
+    "acronym",
+    "conditions",
+    "interventions",
+    "keywords",
+    "brief_summary",
+)
+
+
 def search_studies(*, words: str = "", condition: str = "", location: str = "") -> QuerySet[Study]:
-    """Studies with a recruiting StudySite that matches, best match first."""
+    """Studies with a recruiting StudySite that matches, best match first: a title that is the
+    words typed, then studies with every word whole, then the rest of the matches by rank."""
     sites = recruiting_study_sites().filter(study_id=OuterRef("pk"))
     if location:
         sites = sites.filter(location_q(location))
-    studies = Study.objects.filter(Exists(sites)).only(
-        "code", "brief_title", "conditions", "brief_summary"
-    )
+    studies = Study.objects.only(*STUDY_FIELDS)
     if condition:
         joined = Func(
             F("conditions"), Value("\n"), function="array_to_string", output_field=TextField()
         )
         studies = studies.alias(condition_text=joined).filter(condition_text__icontains=condition)
-    if words:
-        query = SearchQuery(words, config="english", search_type="websearch")
-        return (
-            studies.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank", "brief_title", "id")
+    if not words:
+        return studies.filter(Exists(sites)).order_by("brief_title", "id")
+    query = words_query(words)
+    if query is None:  # punctuation only: nothing to look for
+        return studies.none()
+    found = sites.filter(search_vector=query.matches)
+    best = found.annotate(match_rank=_match_rank(query)).order_by("-match_rank")
+    typed = " ".join(words.split())
+    title = (
+        Q(brief_title__iexact=typed) | Q(official_title__iexact=typed) | Q(acronym__iexact=typed)
+    )
+    return (
+        studies.filter(Exists(found))
+        .alias(
+            exact_title=Case(When(title, then=True), default=False, output_field=BooleanField()),
+            whole_words=Exists(found.filter(search_vector=query.exact)),
+            match_rank=Subquery(best.values("match_rank")[:1]),
         )
-    return studies.order_by("brief_title", "id")
+        .order_by("-exact_title", "-whole_words", "-match_rank", "brief_title", "id")
+    )
+
+
+def _match_rank(query: WordsQuery) -> SearchRank:
+    return SearchRank(F("search_vector"), query.matches)
 
 
 # What a public page shows of a StudySite and its site: nothing organization-internal.
@@ -96,6 +139,7 @@ SITE_FIELDS = (
     "organization_id",
     "study_id",
     "lay_summary",
+    "lay_summary_es",
     "rank",
     "site__name",
     "site__address",
@@ -106,8 +150,11 @@ SITE_FIELDS = (
 )
 
 
-def sites_of(studies: list[Study], location: str = "") -> dict[int, list[StudySite]]:
-    """The recruiting StudySites of these studies (those at `location` when given), per study."""
+def sites_of(
+    studies: list[Study], location: str = "", words: str = ""
+) -> dict[int, list[StudySite]]:
+    """The recruiting StudySites of these studies (those at `location` when given), per study;
+    with `words`, each with how well it matches them (`match_rank`)."""
     sites = (
         recruiting_study_sites()
         .filter(study_id__in=[s.pk for s in studies])
@@ -117,6 +164,9 @@ def sites_of(studies: list[Study], location: str = "") -> dict[int, list[StudySi
     )
     if location:
         sites = sites.filter(location_q(location))
+    query = words_query(words) if words else None
+    if query is not None:
+        sites = sites.annotate(match_rank=_match_rank(query))
     result: dict[int, list[StudySite]] = {s.pk: [] for s in studies}
     for study_site in sites:
         result[study_site.study_id].append(study_site)
@@ -141,9 +191,27 @@ def place_of(study_site: StudySite) -> str:
     return ", ".join(part for part in (site.city, site.state, site.postal_code) if part)
 
 
-def summary_of(study_site: StudySite, study: Study) -> str:
-    """The site's lay summary, else the registry's brief summary."""
-    return study_site.lay_summary.strip() or study.brief_summary.strip()
+@dataclass(frozen=True)
+class Summary:
+    text: str
+    language: str  # what it is written in, for the page's lang attribute
+
+
+def summary_of(study_site: StudySite | None, study: Study, language: str = "en") -> Summary:
+    """The site's lay summary (its Spanish one on a Spanish page, when it wrote one), else the
+    registry's brief summary, which is in English."""
+    if study_site is not None:
+        if language == "es" and study_site.lay_summary_es.strip():
+            return Summary(study_site.lay_summary_es.strip(), "es")
+        if study_site.lay_summary.strip():
+            return Summary(study_site.lay_summary.strip(), "en")
+    return Summary(study.brief_summary.strip(), "en")
+
+
+def best_match(sites: list[StudySite]) -> StudySite | None:
+    """The StudySite whose words a result card shows: the one that matches the search best
+    (sites_of with words), else the first."""
+    return max(sites, key=lambda s: getattr(s, "match_rank", 0), default=None)
 
 
 # The public catalog changes rarely and is read on every form post: each process keeps what it
@@ -173,11 +241,7 @@ def study_or_404(code: Any) -> tuple[Study, list[StudySite]]:
 
 
 def _read_study(code: Any) -> tuple[Study, list[StudySite]] | None:
-    study = (
-        Study.objects.filter(code=code)
-        .only("code", "brief_title", "conditions", "brief_summary")
-        .first()
-    )
+    study = Study.objects.filter(code=code).only(*STUDY_FIELDS).first()
     if study is None:
         return None
     sites = list(

@@ -28,6 +28,7 @@ from leads.intake.submissions import submission_receive
 from leads.models import Submission
 from leads.public.catalog import (
     PAGE_SIZE,
+    best_match,
     condition_suggestions,
     place_of,
     search_studies,
@@ -87,6 +88,12 @@ def _language() -> str:
     return translation.get_language() or settings.LANGUAGE_CODE
 
 
+def _translated() -> bool:
+    """A page in another language than English: the registry's titles and summaries in it are
+    in English only, which the page says and marks (lang="en")."""
+    return not _language().startswith("en")
+
+
 def _render(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
@@ -117,14 +124,13 @@ def search(request: HttpRequest) -> HttpResponse:
         )
         page = Paginator(studies, PAGE_SIZE).get_page(request.GET.get("page"))
         found = list(page.object_list)
-        sites = sites_of(found, data["location"])
+        sites = sites_of(found, data["location"], data["q"])
         results = [
             {
                 "study": study,
                 "sites": [{"study_site": s, "place": place_of(s)} for s in sites[study.pk]],
-                "summary": summary_of(sites[study.pk][0], study)
-                if sites[study.pk]
-                else study.brief_summary,
+                # The card says what the best-matching site says of the study.
+                "summary": summary_of(best_match(sites[study.pk]), study, _language()),
             }
             for study in found
         ]
@@ -134,6 +140,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "results": results,
         "conditions": condition_suggestions(),
         "searched": any(request.GET.get(k) for k in ("q", "condition", "location")),
+        "translated": _translated(),
     }
     return _render(request, "public/search.html", context)
 
@@ -202,8 +209,10 @@ def _interest(
     context = {
         "study": study,
         "sites": [
-            {"study_site": s, "place": place_of(s), "summary": summary_of(s, study)} for s in sites
+            {"study_site": s, "place": place_of(s), "summary": summary_of(s, study, _language())}
+            for s in sites
         ],
+        "translated": _translated(),
         "form": form,
         "attribution": attribution,
         "refusal": refusal,

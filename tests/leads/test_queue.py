@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -23,6 +25,7 @@ from leads.models import (
     CloseReason,
     Lead,
     Outcome,
+    Person,
     SavedView,
     Source,
     Status,
@@ -457,6 +460,96 @@ def test_search_with_a_nul_character_is_no_error(world: World, ana: Lead, text: 
     response = signed_in(world.coordinator.user).get(reverse("queue_search"), {"q": text})
 
     assert response.status_code == 200
+
+
+def _found(user, text: str) -> list[str]:
+    """The names of the people the staff search finds for `text`."""
+    response = signed_in(user).get(reverse("queue_search"), {"q": text})
+    assert response.status_code == 200
+    return sorted({lead.person.full_name for lead, _ in response.context["results"]})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["mart", "Martinez", "MARTÍ", "lin", "Linda", "lin mar", "Lin Martinez", "linda m",
+     "mart lin", "martinez, linda", "l m"],
+)  # fmt: skip
+def test_the_staff_search_finds_a_person_by_the_start_of_a_first_or_last_name(
+    world: World, text: str
+):
+    new_lead(study_site=world.study_site_a, person__first_name="Linda",
+             person__last_name="Martinez")  # fmt: skip
+    new_lead(study_site=world.study_site_a, person__first_name="Bea", person__last_name="Ng")
+    # Another organization's Linda Martinez, at a StudySite of the same study.
+    new_lead(study_site=world.study_site_b, person__first_name="Linda",
+             person__last_name="Martinez", person__phone="+13125550199")  # fmt: skip
+
+    assert _found(world.admin.user, text) == ["Linda Martinez"]
+    assert _found(world.outsider.user, "Bea") == []
+
+
+def test_the_staff_search_finds_names_with_or_without_accents(world: World):
+    new_lead(study_site=world.study_site_a, person__first_name="María José",
+             person__last_name="González Peña")  # fmt: skip
+    new_lead(
+        study_site=world.study_site_a, person__first_name="Maria", person__last_name="Gonzalez"
+    )
+
+    assert _found(world.admin.user, "maría gonz") == ["Maria Gonzalez", "María José González Peña"]
+    assert _found(world.admin.user, "MARIA GONZÁLEZ") == [
+        "Maria Gonzalez",
+        "María José González Peña",
+    ]
+    # A name of several words, by its start.
+    assert _found(world.admin.user, "maria jose gonzalez p") == ["María José González Peña"]
+    assert _found(world.admin.user, "gonzalez pena maria") == [
+        "Maria Gonzalez",  # first name "maria", last name "gonzalez..." the other way round
+        "María José González Peña",
+    ]
+    assert _found(world.admin.user, "jose") == []  # a name's second word is not its start
+
+
+def test_the_staff_search_finds_no_one_in_another_organization(world: World):
+    new_lead(study_site=world.study_site_b, person__first_name="Linda",
+             person__last_name="Martinez")  # fmt: skip
+
+    for text in ("mart", "lin", "lin mar", "Linda Martinez"):
+        assert _found(world.admin.user, text) == [], text
+    assert _found(world.outsider.user, "lin mar") == ["Linda Martinez"]
+
+
+@pytest.mark.parametrize("text", ["%%", "_a", "m%", "\\", "%_%", "' or 1=1 --", ",,", ", ;"])
+def test_like_wildcards_and_separators_in_a_search_match_no_one(world: World, ana: Lead, text: str):
+    assert _found(world.admin.user, text) == []
+
+
+@pytest.mark.parametrize("text", ["mart", "lin mar", "maria jose gonzalez p"])
+def test_the_name_search_is_an_index_range_scan_not_a_scan_of_the_organization(
+    world: World, text: str
+):
+    rows = [
+        Person(organization=world.org_a, first_name=f"First{n}", last_name=f"Last{n % 997}",
+               date_of_birth=None)
+        for n in range(5_000)
+    ]  # fmt: skip
+    Person.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_person")
+        people = Person.objects.filter(
+            selectors._search_q(text, F), organization_id=world.org_a.pk
+        ).values("id")
+        sql, params = people.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    # Each alternative is a range of one of the name indexes (for two names, the planner takes
+    # either one's range and checks the other name on the rows it found).
+    assert "person_org_last_name_key" in plan, plan
+    if " " not in text:
+        assert "person_org_first_name_key" in plan, plan
+    assert "Seq Scan" not in plan, plan
+    assert "Filter" not in plan.split("BitmapOr")[1], plan  # every branch is an Index Cond
+    assert "person_org_dob" not in plan, plan
 
 
 # Saved views -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 from guardian.models import UserObjectPermission
 
 from trialsnest.accounts.models import User
@@ -122,3 +123,16 @@ def test_if_empty_loads_an_empty_database(db):
     _seed("--if-empty")
 
     assert Organization.objects.count() == 2
+
+
+def test_the_demo_public_search_finds_the_words_its_cards_show_in_both_languages(seeded: str):
+    visitor = Client()
+
+    english = visitor.get("/studies/", {"q": "immunotherapy"}).content.decode()
+    spanish = visitor.get("/es/studies/", {"q": "inmunoterapia"}).content.decode()
+    translation.activate("en")  # a request to /es/ leaves Spanish active in this thread
+
+    assert "Mucosal Melanoma" in english
+    assert "A study of a standard immunotherapy" in english
+    assert "Un estudio de una inmunoterapia estándar" in spanish
+    assert "solo están en inglés" in spanish

@@ -99,6 +99,57 @@ def test_it_imports_a_search_page_of_three_studies(db):
     assert studies["NCT04114136"].sponsor.name == "Dan Zandberg"
 
 
+def test_it_imports_the_names_of_the_treatments_studied(db):
+    _import(SEARCH_PAGE)
+
+    interventions = dict(Study.objects.values_list("nct_id", "interventions"))
+    assert interventions["NCT04318717"] == ["Pembrolizumab", "Hypofractionated radiation therapy"]
+    assert interventions["NCT04114136"] == [
+        "Nivolumab or Pembrolizumab (dependent upon approved indication)",
+        "Metformin",
+        "Rosiglitazone",
+    ]
+    assert interventions["NCT06970236"] == ["Exercise"]
+
+
+def test_an_import_of_a_study_without_treatments_or_with_odd_ones_keeps_what_it_can(
+    db, tmp_path: Path
+):
+    data = json.loads(SEARCH_PAGE.read_text())
+    del data["studies"][0]["protocolSection"]["armsInterventionsModule"]
+    data["studies"][1]["protocolSection"]["armsInterventionsModule"]["interventions"] = [
+        {"type": "DRUG", "name": "Metformin"},
+        {"type": "DRUG"},
+        {"type": "DRUG", "name": " Metformin "},
+    ]
+
+    _import(_write(tmp_path, "page.json", data))
+
+    interventions = dict(Study.objects.values_list("nct_id", "interventions"))
+    assert interventions["NCT06970236"] == []
+    assert interventions["NCT04114136"] == ["Metformin"]
+
+
+def test_an_operators_import_fills_the_treatments_of_a_study_already_there(db, tmp_path: Path):
+    data = json.loads(SEARCH_PAGE.read_text())
+    older = json.loads(SEARCH_PAGE.read_text())
+    for study in older["studies"]:
+        study["protocolSection"].pop("armsInterventionsModule", None)
+    _import(_write(tmp_path, "older.json", older))
+    study_site = StudySiteFactory(study=Study.objects.get(nct_id="NCT04318717"))
+
+    _import(_write(tmp_path, "page.json", data))
+
+    study = Study.objects.get(nct_id="NCT04318717")
+    assert study.interventions == ["Pembrolizumab", "Hypofractionated radiation therapy"]
+    event = AuditEvent.objects.filter(action="studies.imported").latest("id")
+    assert "interventions" in event.changes["changed_fields"]["NCT04318717"]
+    # Its StudySites are found by them at once.
+    assert Study.objects.filter(
+        study_sites__search_vector="hypofractionated", study_sites=study_site
+    ).exists()
+
+
 def test_it_imports_both_files_at_once(db):
     _import(ONE_STUDY, SEARCH_PAGE)
 
@@ -228,6 +279,24 @@ def test_a_field_of_the_wrong_type_is_refused_with_where_it_is(db, tmp_path: Pat
 
     assert "NCT04318717.conditions should be a list of strings" in message
     # The two good studies before it were not imported either.
+    assert not Study.objects.exists()
+
+
+def test_treatments_of_the_wrong_shape_are_refused_with_where_they_are(db, tmp_path: Path):
+    data = json.loads(SEARCH_PAGE.read_text())
+    arms = data["studies"][2]["protocolSection"]["armsInterventionsModule"]
+    arms["interventions"] = {"name": "Pembrolizumab"}
+    as_list = json.loads(SEARCH_PAGE.read_text())
+    as_list["studies"][2]["protocolSection"]["armsInterventionsModule"]["interventions"] = [
+        {"name": 42}
+    ]
+
+    assert "NCT04318717.interventions should be a list" in _refusal(
+        _write(tmp_path, "page.json", data)
+    )
+    assert "NCT04318717.intervention.name should be a string" in _refusal(
+        _write(tmp_path, "list.json", as_list)
+    )
     assert not Study.objects.exists()
 
 

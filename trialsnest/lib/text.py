@@ -6,13 +6,18 @@ rules as the screens.
 Control characters (Unicode category Cc: ESC, BEL, NUL...) are refused everywhere, since they
 can rewrite a terminal or a log line and mean nothing in a name; multi-line text keeps tab and
 line breaks. Lone surrogates cannot be stored and are refused with them.
+
+Searches compare names folded (search_key): lower case, without accents.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Func, TextField, Value
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -58,3 +63,25 @@ def multi_line(value: str) -> None:
     """A form validator: no control characters but tab and line breaks."""
     if has_control_characters(value, multiline=True):
         raise ValidationError(CONTROL_MULTILINE, code="control_characters")
+
+
+# How a search compares names: in lower case and without accents, so "maria" finds "María" and
+# "GONZALEZ" finds "González". The same folding makes the index (search_key_sql) and the text
+# looked up (search_key); translate() is core PostgreSQL (no unaccent extension).
+ACCENTED = "áàâäãåāăąéèêëēėęěíìîïīįóòôöõōőúùûüūůűñńňçćčýÿśšźżžďťř"
+PLAIN = "".join(unicodedata.normalize("NFD", char)[0] for char in ACCENTED)
+_PLAIN = str.maketrans(ACCENTED, PLAIN)
+
+
+def search_key(text: str) -> str:
+    return text.lower().translate(_PLAIN)
+
+
+def search_key_sql(expression: Any) -> Func:
+    return Func(
+        Lower(expression),
+        Value(ACCENTED),
+        Value(PLAIN),
+        function="translate",
+        output_field=TextField(),
+    )

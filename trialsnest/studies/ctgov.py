@@ -88,6 +88,7 @@ def parse_study(study: Any, where: str = "study") -> StudyRecord:
     description = _dict(protocol.get("descriptionModule"), f"{nct_id}.descriptionModule")
     conditions = _dict(protocol.get("conditionsModule"), f"{nct_id}.conditionsModule")
     design = _dict(protocol.get("designModule"), f"{nct_id}.designModule")
+    arms = _dict(protocol.get("armsInterventionsModule"), f"{nct_id}.armsInterventionsModule")
     eligibility = _dict(protocol.get("eligibilityModule"), f"{nct_id}.eligibilityModule")
     contacts = _dict(protocol.get("contactsLocationsModule"), f"{nct_id}.contactsLocations")
     locations = contacts.get("locations") or []
@@ -103,6 +104,7 @@ def parse_study(study: Any, where: str = "study") -> StudyRecord:
             "registry_status": _text(status, "overallStatus", nct_id)[:40],
             "phases": _strings(design.get("phases"), f"{nct_id}.phases"),
             "conditions": _strings(conditions.get("conditions"), f"{nct_id}.conditions"),
+            "interventions": _interventions(arms.get("interventions"), nct_id),
             "keywords": _strings(conditions.get("keywords"), f"{nct_id}.keywords"),
             "brief_summary": _text(description, "briefSummary", nct_id),
             "eligibility_criteria": _text(eligibility, "eligibilityCriteria", nct_id),
@@ -112,6 +114,17 @@ def parse_study(study: Any, where: str = "study") -> StudyRecord:
             "locations": [_location(loc, nct_id) for loc in locations],
         },
     )
+
+
+def _interventions(value: Any, nct_id: str) -> list[str]:
+    """The names of the treatments studied, once each, in the registry's order."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise CtgovError(f"{nct_id}.interventions should be a list")
+    names = [_text(_dict(item, f"{nct_id}.intervention"), "name", f"{nct_id}.intervention")
+             for item in value]  # fmt: skip
+    return list(dict.fromkeys(name[:300] for name in names if name))
 
 
 def _location(value: Any, nct_id: str) -> dict[str, str]:

@@ -9,9 +9,11 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Func, Value
-from django.db.models.expressions import CombinedExpression
+from django.db.models import F, Func, OuterRef, Subquery, Value
+from django.db.models.expressions import CombinedExpression, Expression
+from django.db.models.functions import Cast, Coalesce
 
+from trialsnest.studies.search import ENGLISH, SPANISH, UNSTEMMED
 from trialsnest.tenancy.models import Organization, Site
 
 
@@ -38,6 +40,7 @@ class Study(models.Model):
     registry_status = models.CharField(max_length=40, blank=True)
     phases = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     conditions = ArrayField(models.CharField(max_length=300), default=list, blank=True)
+    interventions = ArrayField(models.CharField(max_length=300), default=list, blank=True)
     keywords = ArrayField(models.CharField(max_length=300), default=list, blank=True)
     brief_summary = models.TextField(blank=True)
     eligibility_criteria = models.TextField(blank=True)
@@ -45,8 +48,8 @@ class Study(models.Model):
     maximum_age = models.CharField(max_length=40, blank=True)
     sex = models.CharField(max_length=10, blank=True)
     locations = models.JSONField(default=list, blank=True)
-    # Full-text search over title, conditions, keywords and summary (core tsvector, GIN index);
-    # kept current by Study.save().
+    # The study's part of its StudySites' search vectors (study_search_vector); kept current by
+    # Study.save(), which passes it on to them.
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -54,7 +57,6 @@ class Study(models.Model):
     class Meta:
         ordering = ["brief_title"]
         verbose_name_plural = "studies"
-        indexes = [GinIndex(fields=["search_vector"], name="study_search")]
 
     def __str__(self) -> str:
         return f"{self.nct_id} {self.brief_title}" if self.nct_id else self.brief_title
@@ -62,19 +64,50 @@ class Study(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         Study.objects.filter(pk=self.pk).update(search_vector=study_search_vector())
+        StudySite.objects.filter(study_id=self.pk).update(search_vector=study_site_search_vector())
+
+
+# Search (trialsnest/studies/search.py reads what people type): the public search finds a
+# StudySite by every word its result card and page show, the study's and its own lay summaries.
+# Each text is indexed stemmed in its language and unstemmed (`simple`), for prefixes.
 
 
 def _joined(field: str) -> Func:
     return Func(F(field), Value(" "), function="array_to_string", output_field=models.TextField())
 
 
+def _indexed(text: str | Expression, weight: str, language: str = ENGLISH) -> CombinedExpression:
+    return SearchVector(text, weight=weight, config=language) + SearchVector(
+        text, weight=weight, config=UNSTEMMED
+    )
+
+
 def study_search_vector() -> CombinedExpression:
-    """Title and conditions weigh most, then keywords, then the summary."""
+    """Titles and conditions weigh most, then treatments and keywords, then the summary."""
     return (
-        SearchVector("brief_title", weight="A", config="english")
-        + SearchVector(_joined("conditions"), weight="A", config="english")
-        + SearchVector(_joined("keywords"), weight="B", config="english")
-        + SearchVector("brief_summary", weight="C", config="english")
+        _indexed("brief_title", "A")
+        + _indexed("acronym", "A")
+        + _indexed(_joined("conditions"), "A")
+        + _indexed("official_title", "B")
+        + _indexed(_joined("interventions"), "B")
+        + _indexed(_joined("keywords"), "B")
+        + _indexed("brief_summary", "C")
+    )
+
+
+def study_site_search_vector() -> CombinedExpression:
+    """The study's vector and the StudySite's own lay summaries (in English and in Spanish),
+    which weigh as much as the treatments: they are what the site's card says."""
+    study = Subquery(
+        Study.objects.filter(pk=OuterRef("study_id")).values("search_vector")[:1],
+        output_field=SearchVectorField(),
+    )
+    empty = Cast(Value(""), output_field=SearchVectorField())
+    return CombinedExpression(
+        Coalesce(study, empty),
+        "||",
+        _indexed("lay_summary", "B") + _indexed("lay_summary_es", "B", SPANISH),
+        output_field=SearchVectorField(),
     )
 
 
@@ -96,6 +129,11 @@ class StudySite(models.Model):
     )
     enrollment_target = models.PositiveIntegerField(null=True, blank=True)
     lay_summary = models.TextField(blank=True)
+    # Shown instead of lay_summary on the Spanish pages, when the site wrote one.
+    lay_summary_es = models.TextField("lay summary in Spanish", blank=True)
+    # What the public search finds this StudySite by (study_site_search_vector, GIN index);
+    # kept current by StudySite.save() and Study.save().
+    search_vector = SearchVectorField(null=True, editable=False)
     # The organization's ranking when an interest form says "any site" (lowest first).
     rank = models.PositiveSmallIntegerField(default=100)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -105,9 +143,14 @@ class StudySite(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["site", "study"], name="study_site_unique"),
         ]
+        indexes = [GinIndex(fields=["search_vector"], name="study_site_search")]
         permissions = [
             ("view_studysite_reports", "Can view aggregate recruitment reports of this StudySite"),
         ]
 
     def __str__(self) -> str:
         return f"{self.study.brief_title} @ {self.site.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        StudySite.objects.filter(pk=self.pk).update(search_vector=study_site_search_vector())

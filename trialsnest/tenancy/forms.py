@@ -153,15 +153,24 @@ class SiteForm(forms.ModelForm[Site]):
 class StudySiteFields(forms.ModelForm[StudySite]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        limit_text(self.fields["lay_summary"], max_length=NOTE_MAX, multiline=True)
+        for name in ("lay_summary", "lay_summary_es"):
+            limit_text(self.fields[name], max_length=NOTE_MAX, multiline=True)
 
     class Meta:
         model = StudySite
-        fields = ["recruitment_status", "enrollment_target", "lay_summary", "rank"]
+        fields = [
+            "recruitment_status",
+            "enrollment_target",
+            "lay_summary",
+            "lay_summary_es",
+            "rank",
+        ]
         labels = {"rank": "Rank for “any site” interest (lowest first)"}
         help_texts = {
             "lay_summary": "Plain-language summary shown on the public study page. "
             "Leave empty to use the registry's brief summary.",
+            "lay_summary_es": "The same in Spanish, shown on the Spanish pages (/es/studies/). "
+            "Leave empty to show the English summary there.",
         }
 
 

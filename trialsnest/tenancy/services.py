@@ -34,7 +34,13 @@ SITE_FIELDS = (
     "postal_code",
     "country",
 )
-STUDY_SITE_FIELDS = ("recruitment_status", "enrollment_target", "lay_summary", "rank")
+STUDY_SITE_FIELDS = (
+    "recruitment_status",
+    "enrollment_target",
+    "lay_summary",
+    "lay_summary_es",
+    "rank",
+)
 REPORT_PERMISSION = "studies.view_studysite_reports"
 
 
@@ -177,8 +183,8 @@ def site_save(*, site: Site, actor: Actor) -> Site:
 
 
 def _check_lay_summary(fields: dict[str, Any]) -> None:
-    summary = fields.get("lay_summary") or ""
-    check_text(summary, field="lay_summary", max_length=NOTE_MAX, multiline=True)
+    for name in ("lay_summary", "lay_summary_es"):
+        check_text(fields.get(name) or "", field=name, max_length=NOTE_MAX, multiline=True)
 
 
 @transaction.atomic

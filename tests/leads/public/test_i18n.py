@@ -12,7 +12,7 @@ from django.utils import translation
 
 from leads.models import Lead
 from leads.public.forms import CONSENT_TEXT_VERSION, InterestForm, SearchForm
-from tests.conftest import World
+from tests.conftest import World, signed_in
 from tests.leads.visitors import interest_form
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.mo"
@@ -83,6 +83,99 @@ def test_the_browser_language_does_not_change_a_pages_language(world: World):
         browser.post("/accounts/login/", {}).content.decode().count("This field is required.") >= 1
     )
     assert browser.get("/en/studies/").status_code == 404
+
+
+def _article(page: str, code: object) -> str:
+    start = page.index(f'id="site-{code}"')
+    return page[start : page.index("</article>", start)]
+
+
+def test_a_spanish_page_shows_a_sites_spanish_lay_summary_where_it_wrote_one(
+    world: World, visitor: Client
+):
+    study = world.study_site_a.study
+    study.brief_summary = "The registry's summary."
+    study.save()
+    world.study_site_a.lay_summary = "Our words about the study."
+    world.study_site_a.lay_summary_es = "Nuestras palabras sobre el estudio."
+    world.study_site_a.save()
+
+    spanish = visitor.get(f"/es/studies/{study.code}/").content.decode()
+    english = visitor.get(f"/studies/{study.code}/").content.decode()
+
+    assert 'lang="es">' + "<p>Nuestras palabras sobre el estudio.</p>" in _article(
+        spanish, world.study_site_a.code
+    )
+    # A site without a Spanish summary shows what it has, marked as English.
+    assert 'lang="en"><p>The registry&#x27;s summary.</p>' in _article(
+        spanish, world.study_site_b.code
+    )
+    assert "Our words about the study." in _article(english, world.study_site_a.code)
+    assert "Nuestras palabras" not in english
+
+
+def test_the_spanish_search_shows_and_finds_the_spanish_lay_summary(world: World, visitor: Client):
+    world.study_site_a.lay_summary = "A study of an immunotherapy."
+    world.study_site_a.lay_summary_es = "Un estudio de una inmunoterapia para el cáncer de piel."
+    world.study_site_a.save()
+    title = world.study_site_a.study.brief_title
+
+    found = visitor.get("/es/studies/", {"q": "inmunoterapia piel"}).content.decode()
+    english = visitor.get("/studies/", {"q": "inmunoterapia"}).content.decode()
+
+    assert f">{title}</a></h3>" in found
+    assert "Un estudio de una inmunoterapia para el cáncer de piel." in found
+    assert "A study of an immunotherapy." not in found
+    # The same card in English says the site's English words.
+    assert "A study of an immunotherapy." in english
+
+
+def test_spanish_pages_say_the_official_title_is_only_in_english(world: World, visitor: Client):
+    study = world.study_site_a.study
+    study.official_title = "A Phase 2 Randomized Study of Something"
+    study.save()
+
+    spanish = visitor.get(f"/es/studies/{study.code}/").content.decode()
+    search = visitor.get("/es/studies/").content.decode()
+    english = visitor.get(f"/studies/{study.code}/").content.decode()
+
+    assert "El título oficial de este estudio" in spanish
+    assert "solo están en inglés" in spanish
+    assert f'<h1 lang="en">{study.brief_title}</h1>' in spanish
+    assert '<span lang="en">A Phase 2 Randomized Study of Something</span>' in spanish
+    assert "solo están en inglés" in search
+    assert f'<h3 lang="en"><a href="/es/studies/{study.code}/">' in search
+    assert "only in English" not in english
+    assert "A Phase 2 Randomized Study of Something" in english
+
+
+def test_an_org_admin_writes_the_spanish_lay_summary_where_the_english_one_is_written(
+    world: World, visitor: Client
+):
+    admin = signed_in(world.admin.user)
+    url = f"/settings/studies/{world.study_site_a.code}/"
+
+    form = admin.get(url).content.decode()
+    saved = admin.post(
+        url,
+        {
+            "recruitment_status": "recruiting",
+            "rank": 100,
+            "lay_summary": "In English.",
+            "lay_summary_es": "En español.",
+        },
+    )
+
+    assert 'name="lay_summary_es"' in form
+    assert saved.status_code == 302
+    world.study_site_a.refresh_from_db()
+    assert world.study_site_a.lay_summary_es == "En español."
+    page = visitor.get(f"/es/studies/{world.study_site_a.study.code}/").content.decode()
+    assert "En español." in page
+    refused = admin.post(
+        url, {"recruitment_status": "recruiting", "rank": 100, "lay_summary_es": "x" * 5001}
+    )
+    assert "Shorten this to 5000 characters" in refused.content.decode()
 
 
 def test_every_public_string_has_a_spanish_translation_in_the_committed_catalog():

@@ -2,13 +2,24 @@
 
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
-from django.db import migrations
+from django.contrib.postgres.search import SearchVector
+from django.db import migrations, models
+from django.db.models import F, Func, Value
+
+
+def _joined(field):
+    return Func(F(field), Value(" "), function="array_to_string", output_field=models.TextField())
 
 
 def fill_search_vectors(apps, schema_editor):
-    from trialsnest.studies.models import study_search_vector
-
-    apps.get_model("studies", "Study").objects.update(search_vector=study_search_vector())
+    # The vector as it was then (the live one, in trialsnest/studies/models.py, now reads columns
+    # that 0004 adds); 0004 fills the vectors again.
+    apps.get_model("studies", "Study").objects.update(
+        search_vector=SearchVector("brief_title", weight="A", config="english")
+        + SearchVector(_joined("conditions"), weight="A", config="english")
+        + SearchVector(_joined("keywords"), weight="B", config="english")
+        + SearchVector("brief_summary", weight="C", config="english")
+    )
 
 
 class Migration(migrations.Migration):

@@ -85,6 +85,13 @@ STUDY_SITES = [
     ),
     ("Harbor Clinical Research", "Harbor Seattle", "NCT04114136", ""),
 ]
+# (site, NCT id): the Spanish lay summary the Spanish pages show instead.
+LAY_SUMMARIES_ES = {
+    ("Lakeside Denver", "NCT04318717"): "Un estudio de una inmunoterapia estándar con "
+    "radioterapia de pocas sesiones para el melanoma de las mucosas.",
+    ("Lakeside Houston", "NCT06970236"): "Un estudio de ejercicios de fuerza supervisados "
+    "para personas con melanoma ocular.",
+}
 
 
 class Command(BaseCommand):
@@ -111,6 +118,7 @@ class Command(BaseCommand):
         for email, first, last, org_name, role in USERS:
             self.member(email, first, last, organizations[org_name], role)
         for org_name, site_name, nct_id, lay_summary in STUDY_SITES:
+            lay_summary_es = LAY_SUMMARIES_ES.get((site_name, nct_id), "")
             organization = organizations[org_name]
             site = Site.objects.get(organization=organization, name=site_name)
             study = Study.objects.get(nct_id=nct_id)
@@ -121,6 +129,7 @@ class Command(BaseCommand):
                     study=study,
                     actor=Actor(user=None),
                     lay_summary=lay_summary,
+                    lay_summary_es=lay_summary_es,
                     enrollment_target=12,
                 )
         self.sponsor_viewer()
