@@ -63,7 +63,7 @@ def _publish(task_name: str, args: list[Any]) -> bool:
 
 def _send_now(message_id: int, task_name: str, args: list[Any]) -> None:
     if _publish(task_name, args):
-        OutboxMessage.objects.filter(pk=message_id).delete()
+        _forget([message_id])
     else:
         logger.info("%s waits in the outbox until the broker answers", task_name)
 
@@ -92,8 +92,20 @@ def relay(limit: int = BATCH) -> int:
             available_at=now + backoff, attempts=message.attempts + 1, last_error="broker down"
         )
         break
-    OutboxMessage.objects.filter(pk__in=sent).delete()
+    _forget(sent)
     return len(sent)
+
+
+def _forget(message_ids: list[int]) -> None:
+    """Delete sent messages without waiting for the disk: a deletion lost in a crash only sends
+    the message again, which tasks allow. (A synchronous commit here cost the interest form
+    about a third of its throughput.)"""
+    if not message_ids:
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        OutboxMessage.objects.filter(pk__in=message_ids).delete()
 
 
 def backlog() -> tuple[int, float | None]:
