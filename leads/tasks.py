@@ -14,7 +14,7 @@ from leads.intake.csv.runner import csv_import_resume_stale, csv_import_run
 from leads.intake.submissions import submission_process
 from leads.models import Submission
 from trialsnest.celery import durable_task
-from trialsnest.ops.outbox import enqueue
+from trialsnest.ops.outbox import enqueue_swept
 
 # Past this age a submission that still fails needs a person, not another retry.
 RETRY_FOR = timedelta(days=7)
@@ -40,7 +40,7 @@ def retry_submissions() -> int:
         .values_list("id", flat=True)[:RETRY_BATCH]
     )
     for submission_id in pending:
-        enqueue("leads.tasks.process_submission", submission_id)
+        enqueue_swept("leads.tasks.process_submission", submission_id)
     return len(pending)
 
 

@@ -47,7 +47,7 @@ from leads.public.forms import (
 )
 from trialsnest.audit.services import Actor
 from trialsnest.lib import ratelimit
-from trialsnest.ops.outbox import enqueue
+from trialsnest.ops.outbox import enqueue_swept
 from trialsnest.studies.models import Study, StudySite
 
 logger = logging.getLogger(__name__)
@@ -183,8 +183,8 @@ def _interest(
                 study_site = form.study_site()
                 payload = submission_payload(form, language=_language(), attribution=attribution)
                 # The lead is made by a worker: the visitor's answer never waits on intake
-                # or on the broker. The work is in the outbox with the submission, so a
-                # failure of either later loses nothing.
+                # or on the broker. The kept submission is the work (retry_submissions finds
+                # any not yet a lead), so a failure of either later loses nothing.
                 with transaction.atomic():
                     submission = submission_receive(
                         channel=Submission.Channel.WEB_FORM,
@@ -192,7 +192,7 @@ def _interest(
                         payload=payload,
                         actor=Actor(user=None, request=request),
                     )
-                    enqueue("leads.tasks.process_submission", submission.pk)
+                    enqueue_swept("leads.tasks.process_submission", submission.pk)
                 return redirect("public_thanks", code=study.code)
             refusal = _(
                 "Many forms were sent from your connection in a short time, so we could not "

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests.ops.helpers import BASE_DIR
 from trialsnest.celery import app
-from trialsnest.ops.outbox import enqueue
+from trialsnest.ops.outbox import enqueue, enqueue_swept
 from trialsnest.ops.tasks import ping  # noqa: F401  (registers the task under its name)
 
 
@@ -23,7 +23,7 @@ def test_every_task_a_service_names_exists():
     named = {
         name
         for path in sources
-        for name in re.findall(r"enqueue\(\s*\"([\w.]+)\"", path.read_text())
+        for name in re.findall(r"enqueue(?:_swept)?\(\s*\"([\w.]+)\"", path.read_text())
     }
     assert named, "no service enqueues anything? the pattern is out of date"
     app.loader.import_default_modules()
@@ -66,3 +66,37 @@ def test_work_sent_at_once_leaves_nothing_in_the_outbox(db):
     with TestCase.captureOnCommitCallbacks(execute=True):
         enqueue("trialsnest.ops.tasks.ping", 1)
     assert not OutboxMessage.objects.exists()
+
+
+def test_swept_work_writes_no_outbox_row_while_the_broker_answers(db):
+    from trialsnest.ops.models import OutboxMessage
+
+    with TestCase.captureOnCommitCallbacks(execute=True) as sent:
+        enqueue_swept("trialsnest.ops.tasks.ping", 1)
+        assert not OutboxMessage.objects.exists()  # its own row (swept later) keeps the work
+    assert len(sent) == 1
+    assert not OutboxMessage.objects.exists()
+
+
+def test_swept_work_goes_to_the_outbox_while_the_breaker_is_open(db):
+    from trialsnest.lib.breaker import redis_breaker
+    from trialsnest.ops import outbox
+    from trialsnest.ops.models import OutboxMessage
+
+    redis_breaker.failed(ConnectionError("broker down"))
+    try:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            enqueue_swept("trialsnest.ops.tasks.ping", "kept")
+            assert OutboxMessage.objects.get().args == ["kept"]  # with the caller's change
+    finally:
+        redis_breaker.reset()
+    OutboxMessage.objects.update(available_at=timezone.now())
+    assert outbox.relay() == 1
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_typo_in_a_swept_task_name_fails_in_the_caller(db):
+    import pytest
+
+    with pytest.raises(KeyError):
+        enqueue_swept("trialsnest.ops.tasks.no_such_task", 1)
