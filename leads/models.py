@@ -727,7 +727,8 @@ class CsvImport(models.Model):
 
 
 class CsvImportRow(models.Model):
-    """One line of an import's file and what becomes (once `written`: became) of it.
+    """One line of an import's file and what becomes (once its import's `written_through` has
+    passed it: became) of it.
 
     The check reserves the ids of the people and leads a row will write, so writing it is
     exactly what the check said unless something changed in between (leads.intake.csv). The
@@ -766,12 +767,10 @@ class CsvImportRow(models.Model):
     lead = models.ForeignKey(
         Lead, models.DO_NOTHING, null=True, db_constraint=False, db_index=False, related_name="+"
     )
-    written = models.BooleanField(default=False)
 
     class Meta:
-        # One index: a page or a download of one outcome walks the import's lines in order.
-        # The table keeps half of each page free (migration 0012), so that setting `written`
-        # is a HOT update: no index is touched.
+        # One index: a page or a download of one outcome walks the import's lines in order,
+        # and the writer takes its chunks the same way.
         constraints = [
             models.UniqueConstraint(fields=["csv_import", "line"], name="csv_import_row_line"),
         ]

@@ -195,7 +195,7 @@ def _write(imp: CsvImport, owner: uuid.UUID, max_chunks: int | None) -> str:
                 actor_id=imp.uploaded_by_id,
                 import_code=str(imp.code),
                 import_id=imp.pk,
-                owners=owners.take(leading),
+                owners=owners.take(leading, rows[-1].line),
             )
             store_changes(
                 imp.pk, [r for r, b in zip(rows, before, strict=True) if _decided(r) != b]
@@ -233,11 +233,12 @@ class _Owners:
         self.imp = imp
         self.queue: list[Membership] = []
 
-    def take(self, count: int) -> list[Membership]:
+    def take(self, count: int, after_line: int) -> list[Membership]:
+        """`count` owners for the chunk ending at `after_line`."""
         if count > len(self.queue):
-            # The chunk asking is marked written already: it counts on top of the rest.
+            # The leads after this chunk, and this chunk's.
             rest = CsvImportRow.objects.filter(
-                csv_import_id=self.imp.pk, written=False, outcome__in=LEADING
+                csv_import_id=self.imp.pk, line__gt=after_line, outcome__in=LEADING
             ).count()
             self.queue = owners_for(self.imp.study_site, count + rest)
         taken, self.queue = self.queue[:count], self.queue[count:]
