@@ -4,6 +4,7 @@ preview), set-based writing, the outcome of each row as a download, and safety."
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -519,3 +520,40 @@ def test_what_changed_between_the_check_and_the_start_is_weighed_before_writing(
     assert Lead.objects.filter(study_site=world.study_site_a, person=ann).count() == 1
     flag = SuspectedDuplicate.objects.get(matched=brother)
     assert flag.person.first_name == "Bo"
+
+
+def test_a_written_person_has_every_field_the_file_gave_and_the_attested_consent(
+    world: World, checked, django_capture_on_commit_callbacks
+):
+    data = (
+        "First name,Last name,Phone,Email,DOB,Zip\n"
+        "Ana,López García,(303) 555-0142,ana.lopez@example.org,1961-04-30,80218\n"
+        "Bo,Chan,(720) 555-0199,,,\n"
+    ).encode()
+    imp = checked(data)
+    columns = {"first_name": 0, "last_name": 1, "phone": 2, "email": 3, "date_of_birth": 4,
+               "postal_code": 5}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        csv_import_set_mapping(
+            imp=imp, columns=columns, consent=["phone", "email"], actor=Actor(world.site_lead.user)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(world.site_lead.user).post(
+            reverse("import_start", kwargs={"code": imp.code}), {"attested": "on"}
+        )
+    imp.refresh_from_db()
+
+    assert imp.state == CsvImport.State.DONE, imp.error
+    ana = Person.objects.get(organization=world.org_a, first_name="Ana")
+    assert (ana.last_name, ana.phone, ana.email, ana.postal_code) == (
+        "López García", "+13035550142", "ana.lopez@example.org", "80218",
+    )  # fmt: skip
+    assert ana.date_of_birth == datetime.date(1961, 4, 30)
+    assert ana.preferred_language == "en"
+    assert (ana.consent_phone, ana.consent_sms, ana.consent_email) == (True, False, True)
+    assert ana.consent_text_version == "vendor-attestation"
+    assert ana.consent_given_at is not None
+    bo = Person.objects.get(organization=world.org_a, first_name="Bo")
+    assert (bo.email, bo.date_of_birth, bo.postal_code) == ("", None, "")
+    row = CsvImportRow.objects.get(csv_import=imp, line=2)
+    assert Lead.objects.get(pk=row.lead_id).person_id == ana.pk == row.person_id
