@@ -786,14 +786,19 @@ class CsvImportRow(models.Model):
 
 
 class BulkChange(models.Model):
-    """Many leads given new owners at once (a site lead's "reassign all", the queue's bulk
-    assign), kept with each lead's previous owner so that it can be undone for UNDO_PERIOD."""
+    """Many leads changed at once: given new owners (a site lead's "reassign all", the queue's
+    bulk assign) or closed or given a next action from the queue, kept with each lead's state
+    before the change so that it can be undone for UNDO_PERIOD."""
 
     UNDO_PERIOD: ClassVar[timedelta] = timedelta(days=7)
 
     class Kind(models.TextChoices):
         REASSIGN_ALL = "reassign_all", "Reassign all open leads"
         ASSIGN = "assign", "Bulk assign"
+        CLOSE = "close", "Bulk close"
+        NEXT_ACTION = "next_action", "Bulk next action"
+
+    OWNER_KINDS: ClassVar[tuple[str, ...]] = (Kind.REASSIGN_ALL, Kind.ASSIGN)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
@@ -815,12 +820,18 @@ class BulkChange(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     restored = models.PositiveIntegerField(default=0)
+    # What a close or next-action change did, in words ("as Duplicate", "Callback due …").
+    detail = models.CharField(max_length=200, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["organization", "-created_at"], name="bulk_change_recent")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.lead_count} leads"
+
+    @property
+    def changes_owners(self) -> bool:
+        return self.kind in self.OWNER_KINDS
 
 
 class BulkChangeLead(models.Model):
@@ -840,6 +851,8 @@ class BulkChangeLead(models.Model):
         "tenancy.Membership", models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     version = models.PositiveIntegerField()
+    # A close or next-action change: the lead's fields before it (leads.services.bulk_undo).
+    previous = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.lead_id}: {self.previous_owner_id} → {self.owner_id}"

@@ -1,7 +1,7 @@
 """Many leads given new owners at once: all open leads of someone who leaves ("reassign all",
 confirmed on the Team page) and the queue's bulk assign. Set-based: one UPDATE writes the
 owners, the record of the change and the timeline; the audit rows go in by COPY, one batch
-per pair of owners. A site lead can undo a change for BulkChange.UNDO_PERIOD.
+per pair of owners. A site lead can undo a change for BulkChange.UNDO_PERIOD (bulk_undo.py).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -305,20 +306,10 @@ class Undone:
     owner_left: int
 
 
-@transaction.atomic
-def bulk_change_undo(*, change: BulkChange, actor: Actor) -> Undone:
+def owners_restore(*, change: BulkChange, actor: Actor, now: datetime) -> Undone:
     """Give every lead of the change its previous owner back, unless the lead was changed since
-    (its version moved on: it keeps what happened to it) or that owner left. Audited."""
-    change = BulkChange.objects.select_for_update().get(pk=change.pk)
-    if change.undone_at is not None:
-        raise ValidationError(f"This change was already undone on {change.undone_at:%Y-%m-%d}.")
-    now = timezone.now()
-    days = BulkChange.UNDO_PERIOD.days
-    if now - change.created_at > BulkChange.UNDO_PERIOD:
-        raise ValidationError(
-            f"A bulk change can be undone for {days} days; this one was made on "
-            f"{change.created_at:%Y-%m-%d}, so its leads keep their current owners."
-        )
+    (its version moved on: it keeps what happened to it) or that owner left. Audited; called by
+    bulk_change_undo (leads/services/bulk_undo.py), which checks the period."""
     params: dict[str, Any] = {"change": change.pk, "open": _OPEN}
     with connection.cursor() as cursor:
         cursor.execute(_OWNER_LEFT, params)
@@ -332,22 +323,11 @@ def bulk_change_undo(*, change: BulkChange, actor: Actor) -> Undone:
         actor=actor.user.pk if actor.user else None,
     )
     _audit_moves(moved, change.organization_id, actor, reason=f"Undo of {change.code}")
-    change.undone_at, change.undone_by, change.restored = now, actor.user, len(moved)
-    change.save(update_fields=["undone_at", "undone_by", "restored"])
-    result = Undone(
+    return Undone(
         restored=len(moved),
         changed_since=change.lead_count - len(moved) - owner_left,
         owner_left=owner_left,
     )
-    audit_record(
-        action="bulk_change.undone",
-        actor=actor.user,
-        organization_id=change.organization_id,
-        obj=change,
-        changes={"restored": {"old": 0, "new": result.restored}},
-        request=actor.request,
-    )
-    return result
 
 
 def _run(sql: str, **params: Any) -> list[tuple[str, int, int]]:

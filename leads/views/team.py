@@ -18,7 +18,7 @@ from leads import selectors, services
 from leads.forms import PolicyForm
 from leads.gatekeepers import get_bulk_change_for_user, get_material_for_user
 from leads.models import OPEN_STATUSES, BulkChange
-from leads.presenters import queue_row, site_time
+from leads.presenters import queue_row, site_time, undo_message
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
 from trialsnest.tenancy.gatekeepers import (
@@ -100,17 +100,9 @@ def team_undo(request: TenantRequest, code: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("team")
-    parts = [f"Gave {undone.restored:,} leads back to their previous owners."]
-    if undone.changed_since:
-        parts.append(
-            f"{undone.changed_since:,} were changed since the reassignment and keep their "
-            "current owner."
-        )
-    if undone.owner_left:
-        parts.append(
-            f"{undone.owner_left:,} keep their current owner: the previous one is no longer active."
-        )
-    messages.success(request, " ".join(parts))
+    messages.success(
+        request, undo_message(change, undone.restored, undone.changed_since, undone.owner_left)
+    )
     return redirect("team")
 
 

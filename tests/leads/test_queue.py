@@ -639,9 +639,15 @@ def test_a_view_with_a_nul_character_is_no_error(world: World, field: str):
 
 
 def _bulk(client: Client, leads: list[Lead], **data: str):
+    """A bulk change as confirmed (the confirmation itself: tests/leads/test_bulk_undo.py)."""
     return client.post(
         reverse("queue_bulk"),
-        {"leads": [str(lead.code) for lead in leads], "next": "/queue/?tab=open", **data},
+        {
+            "leads": [str(lead.code) for lead in leads],
+            "next": "/queue/?tab=open",
+            "confirmed": "1",
+            **data,
+        },
         follow=True,
     )
 
