@@ -228,7 +228,9 @@ def queue_row(lead: Lead, now: datetime, tab: str = "open", back: str = "") -> d
     }
 
 
-def undo_message(change: BulkChange, restored: int, changed_since: int, owner_left: int) -> str:
+def undo_message(
+    change: BulkChange, restored: int, changed_since: int, owner_left: int, no_access: int = 0
+) -> str:
     """What an undo of a bulk change did, and what it left as it is and why."""
     if not change.changes_owners:
         what = "closed" if change.kind == BulkChange.Kind.CLOSE else "given a next action"
@@ -244,5 +246,10 @@ def undo_message(change: BulkChange, restored: int, changed_since: int, owner_le
     if owner_left:
         parts.append(
             f"{owner_left:,} keep their current owner: the previous one is no longer active."
+        )
+    if no_access:
+        parts.append(
+            f"{no_access:,} keep their current owner: the previous one no longer has access to "
+            "their study at that site."
         )
     return " ".join(parts)

@@ -235,7 +235,10 @@ def queue_change_undo(request: TenantRequest, code: str) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
         return redirect(back)
     messages.success(
-        request, undo_message(change, undone.restored, undone.changed_since, undone.owner_left)
+        request,
+        undo_message(
+            change, undone.restored, undone.changed_since, undone.owner_left, undone.no_access
+        ),
     )
     return redirect(back)
 

@@ -101,7 +101,10 @@ def team_undo(request: TenantRequest, code: str) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
         return redirect("team")
     messages.success(
-        request, undo_message(change, undone.restored, undone.changed_since, undone.owner_left)
+        request,
+        undo_message(
+            change, undone.restored, undone.changed_since, undone.owner_left, undone.no_access
+        ),
     )
     return redirect("team")
 
