@@ -30,6 +30,11 @@ urlpatterns = [
     path("team/materials/", settings.materials, name="materials"),
     path("team/materials/<uuid:code>/", settings.material_edit, name="material_edit"),
     path("study-sites/<uuid:code>/policy/", team.policy_edit, name="policy_edit"),
+    path(
+        "study-sites/<uuid:code>/summary-es/",
+        team.study_site_summary_es,
+        name="study_site_summary_es",
+    ),
     path("people/duplicates/", people.duplicate_list, name="duplicate_list"),
     path("people/<uuid:code>/merge/<uuid:other>/", people.person_merge, name="person_merge"),
     path(

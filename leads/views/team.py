@@ -21,6 +21,7 @@ from leads.models import OPEN_STATUSES, BulkChange
 from leads.presenters import queue_row, site_time, undo_message
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
+from trialsnest.tenancy.forms import StudySiteSpanishSummaryForm
 from trialsnest.tenancy.gatekeepers import (
     active_membership,
     get_membership_for_user,
@@ -30,6 +31,7 @@ from trialsnest.tenancy.gatekeepers import (
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Membership, Role
 from trialsnest.tenancy.selectors import visible_study_sites
+from trialsnest.tenancy.services import study_site_update
 
 LEADS = (Role.SITE_LEAD, Role.ORG_ADMIN)
 
@@ -177,3 +179,26 @@ def policy_edit(request: TenantRequest, code: str) -> HttpResponse:
             messages.success(request, "Saved the policy.")
             return redirect("team")
     return render(request, "leads/policy.html", {"form": form, "study_site": study_site})
+
+
+@member_required(*LEADS)
+@require_http_methods(["GET", "POST"])
+def study_site_summary_es(request: TenantRequest, code: str) -> HttpResponse:
+    """The Spanish lay summary of a StudySite the site lead leads (one they may see)."""
+    study_site = get_study_site_for_user(request, code)
+    form = StudySiteSpanishSummaryForm(request.POST or None, instance=study_site)
+    if request.method == "POST" and form.is_valid():
+        try:
+            study_site_update(
+                study_site=study_site,
+                actor=Actor.of(request),
+                lay_summary_es=form.cleaned_data["lay_summary_es"],
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Saved the Spanish lay summary.")
+            return redirect("team")
+    return render(
+        request, "leads/study_site_summary_es.html", {"form": form, "study_site": study_site}
+    )

@@ -491,6 +491,16 @@ MATRIX: dict[str, list[Row]] = {
         # An empty form: site leads see the errors, the outsider never reaches the form.
         Row("POST", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
     ],
+    # Site leads' Spanish lay summary of a StudySite they lead.
+    "study_site_summary_es": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=To("/team/"), admin=To("/team/"), outsider=404),
+            kwargs=_org_a_study_site,
+            data=lambda world: {"lay_summary_es": "Un estudio."},
+        ),
+    ],
     # Recruitment materials (site leads and org admins); an empty form shows its errors.
     "materials": [Row("GET", SITE_LEAD_PAGE), Row("POST", SITE_LEAD_PAGE)],
     "material_edit": [

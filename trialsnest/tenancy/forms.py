@@ -174,6 +174,19 @@ class StudySiteFields(forms.ModelForm[StudySite]):
         }
 
 
+class StudySiteSpanishSummaryForm(forms.ModelForm[StudySite]):
+    """A site lead's Spanish lay summary of a StudySite they lead (the Team page)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_text(self.fields["lay_summary_es"], max_length=NOTE_MAX, multiline=True)
+
+    class Meta:
+        model = StudySite
+        fields = ["lay_summary_es"]
+        help_texts = {"lay_summary_es": StudySiteFields.Meta.help_texts["lay_summary_es"]}
+
+
 class StudySiteCreateForm(StudySiteFields):
     site = forms.ModelChoiceField(queryset=Site.objects.none())
     study = forms.ModelChoiceField(queryset=Study.objects.all())
