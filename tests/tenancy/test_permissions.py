@@ -346,6 +346,7 @@ MATRIX: dict[str, list[Row]] = {
     # Settings: sites
     "settings_sites": [Row("GET", ADMIN_PAGE)],
     "settings_site_new": [Row("GET", ADMIN_PAGE)],
+    "settings_site_timezone": [Row("GET", ADMIN_PAGE)],
     "settings_site_edit": [
         Row("GET", ADMIN_OBJECT_PAGE, kwargs=_org_a_site),
         # An empty form: the admin sees the errors, the outsider never reaches the form.

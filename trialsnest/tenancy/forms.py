@@ -4,6 +4,7 @@ import copy
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from trialsnest.accounts.models import User
 from trialsnest.lib.forms import PlainTextField, limit_text
@@ -108,6 +109,19 @@ class SiteForm(forms.ModelForm[Site]):
             limit_text(self.fields[name])
         zone: Any = self.fields["timezone"]
         zone.choices = [("", "— pick —"), *((name, name) for name in timezone_names())]
+        # Changing the state or country asks for the zone they suggest (htmx; without
+        # JavaScript, saving without a zone shows the suggestion to check).
+        for name in ("state", "country"):
+            self.fields[name].widget.attrs.update(
+                {
+                    "hx-get": reverse("settings_site_timezone"),
+                    "hx-trigger": "change",
+                    "hx-target": "#id_timezone",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "[name=state], [name=country], [name=timezone]",
+                    "hx-sync": "closest form:replace",
+                }
+            )
         if self.instance._state.adding and not self.is_bound:
             self.initial["timezone"] = usual_timezone(organization)
 
