@@ -86,3 +86,13 @@ def get_bulk_change_for_user(request: HttpRequest, code: Any) -> BulkChange:
     """A bulk change of owners made in the active organization."""
     membership = active_membership(request)
     return by_code(BulkChange.objects.filter(organization_id=membership.organization_id), code)
+
+
+def get_own_bulk_change_for_user(request: HttpRequest, code: Any) -> BulkChange:
+    """A bulk change the active member made (site leads and org admins: any of the
+    organization's), for its undo from the queue."""
+    membership = active_membership(request)
+    queryset = BulkChange.objects.filter(organization_id=membership.organization_id)
+    if not membership.is_site_lead:
+        queryset = queryset.filter(actor_id=membership.user_id)
+    return by_code(queryset.select_related("actor", "undone_by"), code)

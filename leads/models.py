@@ -16,14 +16,14 @@ from typing import ClassVar
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.functions import RandomUUID
-from django.contrib.postgres.indexes import OpClass
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import BaseValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from trialsnest.lib.text import search_key_sql
+from trialsnest.lib.text import name_words_sql
 
 
 class Channel(models.TextChoices):
@@ -84,16 +84,9 @@ class Person(models.Model):
             models.Index(fields=["organization", "date_of_birth"], name="person_org_dob"),
             models.Index(fields=["organization", "phone"], name="person_org_phone"),
             models.Index(fields=["organization", "email"], name="person_org_email"),
-            # The staff search by the start of a name (leads/selectors.py search): a B-tree
-            # with text_pattern_ops answers LIKE 'mart%' on the folded name as a range scan.
-            *[
-                models.Index(
-                    F("organization"),
-                    OpClass(search_key_sql(F(name)), name="text_pattern_ops"),
-                    name=f"person_org_{name}_key",
-                )
-                for name in ("first_name", "last_name")
-            ],
+            # The staff search by the start of any word of the name (leads/selectors.py
+            # search): a GIN index on the folded words answers 'garc':* with an index scan.
+            GinIndex(name_words_sql(F("first_name"), F("last_name")), name="person_name_words"),
         ]
 
     def __str__(self) -> str:
@@ -785,14 +778,19 @@ class CsvImportRow(models.Model):
 
 
 class BulkChange(models.Model):
-    """Many leads given new owners at once (a site lead's "reassign all", the queue's bulk
-    assign), kept with each lead's previous owner so that it can be undone for UNDO_PERIOD."""
+    """Many leads changed at once: given new owners (a site lead's "reassign all", the queue's
+    bulk assign) or closed or given a next action from the queue, kept with each lead's state
+    before the change so that it can be undone for UNDO_PERIOD."""
 
     UNDO_PERIOD: ClassVar[timedelta] = timedelta(days=7)
 
     class Kind(models.TextChoices):
         REASSIGN_ALL = "reassign_all", "Reassign all open leads"
         ASSIGN = "assign", "Bulk assign"
+        CLOSE = "close", "Bulk close"
+        NEXT_ACTION = "next_action", "Bulk next action"
+
+    OWNER_KINDS: ClassVar[tuple[str, ...]] = (Kind.REASSIGN_ALL, Kind.ASSIGN)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("tenancy.Organization", models.PROTECT, related_name="+")
@@ -814,12 +812,18 @@ class BulkChange(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     restored = models.PositiveIntegerField(default=0)
+    # What a close or next-action change did, in words ("as Duplicate", "Callback due …").
+    detail = models.CharField(max_length=200, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["organization", "-created_at"], name="bulk_change_recent")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.lead_count} leads"
+
+    @property
+    def changes_owners(self) -> bool:
+        return self.kind in self.OWNER_KINDS
 
 
 class BulkChangeLead(models.Model):
@@ -839,6 +843,8 @@ class BulkChangeLead(models.Model):
         "tenancy.Membership", models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     version = models.PositiveIntegerField()
+    # A close or next-action change: the lead's fields before it (leads.services.bulk_undo).
+    previous = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.lead_id}: {self.previous_owner_id} → {self.owner_id}"

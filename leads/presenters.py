@@ -22,6 +22,7 @@ from leads.models import (
     Activity,
     ActivityKind,
     Blocker,
+    BulkChange,
     Channel,
     CloseReason,
     Direction,
@@ -225,3 +226,30 @@ def queue_row(lead: Lead, now: datetime, tab: str = "open", back: str = "") -> d
         # Something intake accepted but a site lead should look at (e.g. an expired material).
         "flag": lead.flag,
     }
+
+
+def undo_message(
+    change: BulkChange, restored: int, changed_since: int, owner_left: int, no_access: int = 0
+) -> str:
+    """What an undo of a bulk change did, and what it left as it is and why."""
+    if not change.changes_owners:
+        what = "closed" if change.kind == BulkChange.Kind.CLOSE else "given a next action"
+        parts = [f"Put {restored:,} leads back as they were before they were {what}."]
+        if changed_since:
+            parts.append(f"{changed_since:,} were changed since and keep their current state.")
+        return " ".join(parts)
+    parts = [f"Gave {restored:,} leads back to their previous owners."]
+    if changed_since:
+        parts.append(
+            f"{changed_since:,} were changed since the reassignment and keep their current owner."
+        )
+    if owner_left:
+        parts.append(
+            f"{owner_left:,} keep their current owner: the previous one is no longer active."
+        )
+    if no_access:
+        parts.append(
+            f"{no_access:,} keep their current owner: the previous one no longer has access to "
+            "their study at that site."
+        )
+    return " ".join(parts)

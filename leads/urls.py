@@ -17,6 +17,8 @@ urlpatterns = [
     path("queue/", queue.queue, name="queue"),
     path("queue/search/", queue.queue_search, name="queue_search"),
     path("queue/bulk/", queue.queue_bulk, name="queue_bulk"),
+    path("queue/changes/<uuid:code>/", queue.queue_change, name="queue_change"),
+    path("queue/changes/<uuid:code>/undo/", queue.queue_change_undo, name="queue_change_undo"),
     path("queue/views/", queue.saved_view_create, name="saved_view_create"),
     path("queue/views/<uuid:code>/delete/", queue.saved_view_delete, name="saved_view_delete"),
     path("leads/<uuid:code>/", lead.lead_detail, name="lead_detail"),
@@ -28,6 +30,11 @@ urlpatterns = [
     path("team/materials/", settings.materials, name="materials"),
     path("team/materials/<uuid:code>/", settings.material_edit, name="material_edit"),
     path("study-sites/<uuid:code>/policy/", team.policy_edit, name="policy_edit"),
+    path(
+        "study-sites/<uuid:code>/summary-es/",
+        team.study_site_summary_es,
+        name="study_site_summary_es",
+    ),
     path("people/duplicates/", people.duplicate_list, name="duplicate_list"),
     path("people/<uuid:code>/merge/<uuid:other>/", people.person_merge, name="person_merge"),
     path(

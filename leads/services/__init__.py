@@ -9,10 +9,12 @@ from __future__ import annotations
 from leads.services.assignment import choose_owner, lead_assign, owners_for
 from leads.services.bulk import (
     BulkResult,
+    bulk_plan,
     leads_assign_many,
     leads_close_many,
     leads_set_next_action_many,
 )
+from leads.services.bulk_undo import bulk_change_undo
 from leads.services.contact import OptOutWarning, lead_log_attempt
 from leads.services.holds import study_site_hold_changed
 from leads.services.leads import (
@@ -32,7 +34,6 @@ from leads.services.reassignment import (
     PlanChanged,
     ReassignPlan,
     Undone,
-    bulk_change_undo,
     leads_reassign_all,
     reassign_plan,
 )
@@ -40,7 +41,8 @@ from leads.services.saved_views import saved_view_create, saved_view_delete
 
 __all__ = [
     "BulkResult", "LeadConflict", "OptOutWarning", "PlanChanged", "ReassignPlan", "Undone",
-    "bulk_change_undo", "check_due_time", "choose_owner", "lead_add_note", "lead_assign",
+    "bulk_change_undo", "bulk_plan", "check_due_time", "choose_owner", "lead_add_note",
+    "lead_assign",
     "lead_build", "lead_change_status", "lead_create", "lead_log_attempt", "lead_set_blocker",
     "lead_set_next_action", "lead_snooze", "leads_assign_many", "leads_close_many",
     "leads_reassign_all", "leads_set_next_action_many", "opted_out_of", "owners_for",

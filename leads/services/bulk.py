@@ -2,7 +2,9 @@
 selected leads with their timeline entries, audit rows by COPY in a batch per group of leads
 that change alike. Each lead is refused on its own, with the reason the one-lead service gives.
 
-Assigning is recorded as an undoable change of owners (leads/services/reassignment.py).
+Each is recorded as an undoable BulkChange: assigning as a change of owners
+(leads/services/reassignment.py), closing and setting a next action with each lead's fields
+before the change (leads/services/bulk_undo.py).
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from leads.models import (
     Policy,
     Status,
 )
+from leads.services.bulk_undo import SNAPSHOT
 from leads.services.leads import check_due_time, transition_refused
 from leads.services.reassignment import owners_change
-from trialsnest.audit.services import Actor, audit_record_many
+from trialsnest.audit.services import Actor, audit_record, audit_record_many
 from trialsnest.tenancy.models import Membership
 from trialsnest.tenancy.selectors import visible_study_sites
 
@@ -84,6 +87,16 @@ def leads_assign_many(*, leads: Sequence[Lead], owner: Membership, actor: Actor)
     return result
 
 
+def bulk_plan(*, leads: Sequence[Lead], action: str) -> tuple[int, int]:
+    """How many of the selected leads a close or a next-action change would change, and how
+    many it would leave as they are (what the confirmation says; nothing is written)."""
+    if action == BulkChange.Kind.CLOSE:
+        changing = sum(1 for lead in leads if lead.status in _CLOSABLE)
+    else:
+        changing = sum(1 for lead in leads if lead.is_open)
+    return changing, len(leads) - changing
+
+
 def _missed(result: BulkResult, moving: Sequence[Lead], written: set[str]) -> None:
     """Leads that passed the checks but were closed or moved before their row was locked."""
     for lead in moving:
@@ -91,13 +104,21 @@ def _missed(result: BulkResult, moving: Sequence[Lead], written: set[str]) -> No
             result.failed.append((lead, "Changed by someone else meanwhile; try again."))
 
 
-_SET_NEXT_ACTION = """
+# Each changed lead's state before the change, for its undo (owners stay as they are).
+_KEPT = """
+    kept AS (
+        INSERT INTO leads_bulkchangelead
+            (change_id, lead_id, previous_owner_id, owner_id, version, previous)
+        SELECT %(change)s, id, owner_id, owner_id, version, before FROM moved
+    )"""
+
+_SET_NEXT_ACTION = f"""
     WITH plan AS (
         SELECT * FROM unnest(%(leads)s::bigint[], %(due)s::timestamptz[], %(iso)s::text[])
             AS p(lead_id, due_at, due_iso)
     ),
     locked AS (
-        SELECT l.id, l.next_action AS previous, plan.due_at, plan.due_iso
+        SELECT l.id, l.next_action AS previous, plan.due_at, plan.due_iso, {SNAPSHOT} AS before
         FROM leads_lead l JOIN plan ON plan.lead_id = l.id
         WHERE l.status = ANY(%(open)s)
         ORDER BY l.id
@@ -115,8 +136,10 @@ _SET_NEXT_ACTION = """
             version = l.version + 1
         FROM locked, leads_policy p
         WHERE l.id = locked.id AND p.study_site_id = l.study_site_id
-        RETURNING l.id, l.code, l.organization_id, l.version, locked.previous, locked.due_iso
+        RETURNING l.id, l.code, l.organization_id, l.owner_id, l.version, locked.previous,
+                  locked.due_iso, locked.before
     ),
+    {_KEPT},
     timeline AS (
         INSERT INTO leads_activity
             (organization_id, lead_id, kind, at, actor_id, channel, direction, outcome, text, data)
@@ -125,7 +148,7 @@ _SET_NEXT_ACTION = """
         FROM moved
     )
     SELECT code::text, previous, due_iso FROM moved
-"""
+"""  # noqa: S608  (constant SQL: the snapshot and kept parts are constants too)
 
 
 @transaction.atomic
@@ -161,8 +184,15 @@ def leads_set_next_action_many(
     if not moving:
         return result
     _ensure_policies({lead.study_site_id for lead in moving})
+    change = _change_begin(
+        BulkChange.Kind.NEXT_ACTION,
+        moving[0].organization_id,
+        actor,
+        f"{ActionKind(kind).label}, due {wall_clock:%Y-%m-%d %H:%M} site time",
+    )
     rows = _run(
         _SET_NEXT_ACTION,
+        change=change.pk,
         leads=[lead.pk for lead in moving],
         due=[due_of[lead.study_site.site.timezone] for lead in moving],
         iso=[iso_of[lead.study_site.site.timezone] for lead in moving],
@@ -184,13 +214,14 @@ def leads_set_next_action_many(
             {"next_action": {"old": previous, "new": kind}, "next_action_due_at": {"new": due_iso}},
         )
     result.done = len(rows)
+    result.change = _change_done(change, len(rows), actor)
     _missed(result, moving, {code for code, _, _ in rows})
     return result
 
 
-_CLOSE = """
+_CLOSE = f"""
     WITH locked AS (
-        SELECT l.id, l.status AS previous, l.next_action AS previous_action
+        SELECT l.id, l.status AS previous, l.next_action AS previous_action, {SNAPSHOT} AS before
         FROM leads_lead l
         WHERE l.id = ANY(%(leads)s::bigint[]) AND l.status = ANY(%(closable)s)
         ORDER BY l.id
@@ -205,9 +236,10 @@ _CLOSE = """
             attention_at = NULL, stale_at = NULL, sla_due_at = NULL,
             version = l.version + 1
         FROM locked WHERE l.id = locked.id
-        RETURNING l.id, l.code, l.organization_id, l.version, locked.previous,
-                  locked.previous_action
+        RETURNING l.id, l.code, l.organization_id, l.owner_id, l.version, locked.previous,
+                  locked.previous_action, locked.before
     ),
+    {_KEPT},
     timeline AS (
         INSERT INTO leads_activity
             (organization_id, lead_id, kind, at, actor_id, channel, direction, outcome, text, data)
@@ -217,7 +249,7 @@ _CLOSE = """
         FROM moved
     )
     SELECT code::text, previous, previous_action FROM moved
-"""
+"""  # noqa: S608  (constant SQL: the snapshot and kept parts are constants too)
 
 
 @transaction.atomic
@@ -233,8 +265,15 @@ def leads_close_many(*, leads: Sequence[Lead], close_reason: str, actor: Actor) 
             result.failed.append((lead, transition_refused(lead.status, Status.CLOSED)))
     if not moving:
         return result
+    change = _change_begin(
+        BulkChange.Kind.CLOSE,
+        moving[0].organization_id,
+        actor,
+        f"as {CloseReason(close_reason).label}",
+    )
     rows = _run(
         _CLOSE,
+        change=change.pk,
         leads=[lead.pk for lead in moving],
         closable=_CLOSABLE,
         closed=Status.CLOSED,
@@ -259,8 +298,33 @@ def leads_close_many(*, leads: Sequence[Lead], close_reason: str, actor: Actor) 
             },
         )
     result.done = len(rows)
+    result.change = _change_done(change, len(rows), actor)
     _missed(result, moving, {code for code, _, _ in rows})
     return result
+
+
+def _change_begin(kind: str, organization_id: int, actor: Actor, detail: str) -> BulkChange:
+    return BulkChange.objects.create(
+        organization_id=organization_id, kind=kind, actor=actor.user, detail=detail
+    )
+
+
+def _change_done(change: BulkChange, count: int, actor: Actor) -> BulkChange:
+    change.lead_count = count
+    change.save(update_fields=["lead_count"])
+    audit_record(
+        action="bulk_change.created",
+        actor=actor.user,
+        organization_id=change.organization_id,
+        obj=change,
+        changes={
+            "kind": {"old": None, "new": change.kind},
+            "leads": {"old": 0, "new": count},
+            "detail": {"old": None, "new": change.detail},
+        },
+        request=actor.request,
+    )
+    return change
 
 
 def _ensure_policies(study_site_ids: set[int]) -> None:

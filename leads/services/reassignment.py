@@ -1,7 +1,7 @@
 """Many leads given new owners at once: all open leads of someone who leaves ("reassign all",
 confirmed on the Team page) and the queue's bulk assign. Set-based: one UPDATE writes the
 owners, the record of the change and the timeline; the audit rows go in by COPY, one batch
-per pair of owners. A site lead can undo a change for BulkChange.UNDO_PERIOD.
+per pair of owners. A site lead can undo a change for BulkChange.UNDO_PERIOD (bulk_undo.py).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from leads.services.assignment import Handout, mark_assigned, owners_for
 from trialsnest.audit.services import Actor, audit_record, audit_record_many
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership
-from trialsnest.tenancy.selectors import visible_study_sites
+from trialsnest.tenancy.selectors import visible_study_site_ids, visible_study_sites
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,9 @@ _RESTORE = f"""
         JOIN tenancy_membership back ON back.id = i.previous_owner_id
         WHERE i.change_id = %(change)s AND l.version = i.version AND l.owner_id = i.owner_id
           AND l.status = ANY(%(open)s) AND back.is_active
+          AND (i.previous_owner_id, l.study_site_id) IN (
+              SELECT * FROM unnest(%(back_owners)s::bigint[], %(back_study_sites)s::bigint[])
+          )
         ORDER BY l.id
         FOR UPDATE OF l
     ),
@@ -232,13 +236,16 @@ _RESTORE = f"""
     SELECT code::text, previous_owner_id, owner_id FROM moved
 """  # noqa: S608  (constant SQL: the timeline part is a constant too)
 
-# Leads of a change that an undo leaves alone because their previous owner left since.
-_OWNER_LEFT = """
-    SELECT count(*) FROM leads_bulkchangelead i
+# The leads of a change an undo would give back (not changed since), by previous owner and
+# StudySite: whether that owner may still hold them is decided per pair.
+_RESTORABLE = """
+    SELECT i.previous_owner_id, l.study_site_id, back.is_active, count(*)
+    FROM leads_bulkchangelead i
     JOIN leads_lead l ON l.id = i.lead_id
     JOIN tenancy_membership back ON back.id = i.previous_owner_id
     WHERE i.change_id = %(change)s AND l.version = i.version AND l.owner_id = i.owner_id
-      AND l.status = ANY(%(open)s) AND NOT back.is_active
+      AND l.status = ANY(%(open)s)
+    GROUP BY 1, 2, 3
 """
 
 
@@ -302,27 +309,34 @@ def owners_change(
 class Undone:
     restored: int
     changed_since: int
-    owner_left: int
+    owner_left: int  # their previous owner is no longer an active member
+    no_access: int = 0  # their previous owner may no longer see the lead's StudySite
 
 
-@transaction.atomic
-def bulk_change_undo(*, change: BulkChange, actor: Actor) -> Undone:
+def owners_restore(*, change: BulkChange, actor: Actor, now: datetime) -> Undone:
     """Give every lead of the change its previous owner back, unless the lead was changed since
-    (its version moved on: it keeps what happened to it) or that owner left. Audited."""
-    change = BulkChange.objects.select_for_update().get(pk=change.pk)
-    if change.undone_at is not None:
-        raise ValidationError(f"This change was already undone on {change.undone_at:%Y-%m-%d}.")
-    now = timezone.now()
-    days = BulkChange.UNDO_PERIOD.days
-    if now - change.created_at > BulkChange.UNDO_PERIOD:
-        raise ValidationError(
-            f"A bulk change can be undone for {days} days; this one was made on "
-            f"{change.created_at:%Y-%m-%d}, so its leads keep their current owners."
-        )
+    (its version moved on: it keeps what happened to it), that owner left, or may no longer see
+    the lead's StudySite (it stays with its current owner). Audited; called by
+    bulk_change_undo (leads/services/bulk_undo.py), which checks the period."""
     params: dict[str, Any] = {"change": change.pk, "open": _OPEN}
     with connection.cursor() as cursor:
-        cursor.execute(_OWNER_LEFT, params)
-        owner_left = int(cursor.fetchone()[0])
+        cursor.execute(_RESTORABLE, params)
+        pairs = cursor.fetchall()
+    # The previous owners are bounded by the team: one look-up of what each may see.
+    members = Membership.objects.in_bulk({owner for owner, _, active, _ in pairs if active})
+    visible = {pk: visible_study_site_ids(member) for pk, member in members.items()}
+    owner_left = no_access = 0
+    back_owners: list[int] = []
+    back_study_sites: list[int] = []
+    for owner_id, study_site_id, active, n in pairs:
+        if not active:
+            owner_left += n
+        elif (ids := visible[owner_id]) is not None and study_site_id not in ids:
+            no_access += n
+        else:
+            back_owners.append(owner_id)
+            back_study_sites.append(study_site_id)
+    params.update(back_owners=back_owners, back_study_sites=back_study_sites)
     moved = _run(
         _RESTORE,
         **params,
@@ -332,22 +346,12 @@ def bulk_change_undo(*, change: BulkChange, actor: Actor) -> Undone:
         actor=actor.user.pk if actor.user else None,
     )
     _audit_moves(moved, change.organization_id, actor, reason=f"Undo of {change.code}")
-    change.undone_at, change.undone_by, change.restored = now, actor.user, len(moved)
-    change.save(update_fields=["undone_at", "undone_by", "restored"])
-    result = Undone(
+    return Undone(
         restored=len(moved),
-        changed_since=change.lead_count - len(moved) - owner_left,
+        changed_since=change.lead_count - len(moved) - owner_left - no_access,
         owner_left=owner_left,
+        no_access=no_access,
     )
-    audit_record(
-        action="bulk_change.undone",
-        actor=actor.user,
-        organization_id=change.organization_id,
-        obj=change,
-        changes={"restored": {"old": 0, "new": result.restored}},
-        request=actor.request,
-    )
-    return result
 
 
 def _run(sql: str, **params: Any) -> list[tuple[str, int, int]]:

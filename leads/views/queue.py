@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,15 +11,16 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from leads import selectors, services
 from leads.actions import ROW_ACTIONS
 from leads.forms import BulkForm, SavedViewForm, SearchForm
-from leads.gatekeepers import get_saved_view_for_user
-from leads.models import ActionKind, Blocker, CloseReason, Source, Status
-from leads.presenters import queue_row, reason
+from leads.gatekeepers import get_own_bulk_change_for_user, get_saved_view_for_user
+from leads.models import ActionKind, Blocker, BulkChange, CloseReason, Source, Status
+from leads.presenters import queue_row, reason, undo_message
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
 from trialsnest.tenancy.http import TenantRequest
@@ -150,11 +151,33 @@ def queue_bulk(request: TenantRequest) -> HttpResponse:
         .select_related("person", "study_site__site", "owner__user")
         .order_by("id")
     )
+    action = data["action"]
+    if action != "assign" and leads and not request.POST.get("confirmed"):
+        # Closing or setting a next action waits for a confirmation that says what it does.
+        changing, unchanged = services.bulk_plan(leads=leads, action=action)
+        return render(
+            request,
+            "leads/queue_bulk_confirm.html",
+            {
+                "action": action,
+                "leads": leads,
+                "changing": changing,
+                "unchanged": unchanged,
+                "kind": ActionKind(data["kind"]).label if data.get("kind") else "",
+                "due_at": data.get("due_at"),
+                "close_reason": (
+                    CloseReason(data["close_reason"]).label if data.get("close_reason") else ""
+                ),
+                "form": request.POST,
+                "back": back,
+                "undo_days": BulkChange.UNDO_PERIOD.days,
+            },
+        )
     result: services.BulkResult
     try:
-        if data["action"] == "assign":
+        if action == "assign":
             result = services.leads_assign_many(leads=leads, owner=data["owner"], actor=actor)
-        elif data["action"] == "next_action":
+        elif action == "next_action":
             # The time is read on each lead's site clock, as on the single-lead form.
             result = services.leads_set_next_action_many(
                 leads=leads, kind=data["kind"], wall_clock=data["due_at"], actor=actor
@@ -166,9 +189,57 @@ def queue_bulk(request: TenantRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(back)
-    messages.success(request, f"{result.done} of {len(codes)} leads updated.")
+    done = f"{result.done} of {len(codes)} leads updated."
+    if result.change is not None and result.change.lead_count:
+        url = reverse("queue_change", kwargs={"code": result.change.code})
+        messages.success(
+            request,
+            format_html(
+                '{} <a href="{}?next={}">Undo</a> (for {} days)',
+                done,
+                url,
+                quote(back),
+                BulkChange.UNDO_PERIOD.days,
+            ),
+        )
+    else:
+        messages.success(request, done)
     for lead, message in result.failed[:5]:
         messages.error(request, f"{lead.person.full_name}: {message}")
+    return redirect(back)
+
+
+@member_required()
+@require_GET
+def queue_change(request: TenantRequest, code: str) -> HttpResponse:
+    """A bulk change the member made from the queue, with its undo while it is allowed."""
+    change = get_own_bulk_change_for_user(request, code)
+    context = {
+        "change": change,
+        "undoable": change.undone_at is None
+        and timezone.now() - change.created_at <= BulkChange.UNDO_PERIOD,
+        "undo_days": BulkChange.UNDO_PERIOD.days,
+        "back": next_url(request, reverse("queue")),
+    }
+    return render(request, "leads/queue_change.html", context)
+
+
+@member_required()
+@require_POST
+def queue_change_undo(request: TenantRequest, code: str) -> HttpResponse:
+    change = get_own_bulk_change_for_user(request, code)
+    back = next_url(request, reverse("queue"))
+    try:
+        undone = services.bulk_change_undo(change=change, actor=Actor.of(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    messages.success(
+        request,
+        undo_message(
+            change, undone.restored, undone.changed_since, undone.owner_left, undone.no_access
+        ),
+    )
     return redirect(back)
 
 

@@ -18,9 +18,10 @@ from leads import selectors, services
 from leads.forms import PolicyForm
 from leads.gatekeepers import get_bulk_change_for_user, get_material_for_user
 from leads.models import OPEN_STATUSES, BulkChange
-from leads.presenters import queue_row, site_time
+from leads.presenters import queue_row, site_time, undo_message
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
+from trialsnest.tenancy.forms import StudySiteSpanishSummaryForm
 from trialsnest.tenancy.gatekeepers import (
     active_membership,
     get_membership_for_user,
@@ -30,6 +31,7 @@ from trialsnest.tenancy.gatekeepers import (
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Membership, Role
 from trialsnest.tenancy.selectors import visible_study_sites
+from trialsnest.tenancy.services import study_site_update
 
 LEADS = (Role.SITE_LEAD, Role.ORG_ADMIN)
 
@@ -100,17 +102,12 @@ def team_undo(request: TenantRequest, code: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("team")
-    parts = [f"Gave {undone.restored:,} leads back to their previous owners."]
-    if undone.changed_since:
-        parts.append(
-            f"{undone.changed_since:,} were changed since the reassignment and keep their "
-            "current owner."
-        )
-    if undone.owner_left:
-        parts.append(
-            f"{undone.owner_left:,} keep their current owner: the previous one is no longer active."
-        )
-    messages.success(request, " ".join(parts))
+    messages.success(
+        request,
+        undo_message(
+            change, undone.restored, undone.changed_since, undone.owner_left, undone.no_access
+        ),
+    )
     return redirect("team")
 
 
@@ -182,3 +179,26 @@ def policy_edit(request: TenantRequest, code: str) -> HttpResponse:
             messages.success(request, "Saved the policy.")
             return redirect("team")
     return render(request, "leads/policy.html", {"form": form, "study_site": study_site})
+
+
+@member_required(*LEADS)
+@require_http_methods(["GET", "POST"])
+def study_site_summary_es(request: TenantRequest, code: str) -> HttpResponse:
+    """The Spanish lay summary of a StudySite the site lead leads (one they may see)."""
+    study_site = get_study_site_for_user(request, code)
+    form = StudySiteSpanishSummaryForm(request.POST or None, instance=study_site)
+    if request.method == "POST" and form.is_valid():
+        try:
+            study_site_update(
+                study_site=study_site,
+                actor=Actor.of(request),
+                lay_summary_es=form.cleaned_data["lay_summary_es"],
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Saved the Spanish lay summary.")
+            return redirect("team")
+    return render(
+        request, "leads/study_site_summary_es.html", {"form": form, "study_site": study_site}
+    )

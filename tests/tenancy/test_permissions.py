@@ -24,7 +24,7 @@ from leads.actions import ACTIONS
 from leads.intake.api_keys import api_key_create
 from leads.intake.merges import person_merge
 from leads.models import RecruitmentMaterial, Submission, SuspectedDuplicate
-from leads.services import leads_reassign_all, saved_view_create
+from leads.services import leads_close_many, leads_reassign_all, saved_view_create
 from tests.conftest import World, signed_in
 from tests.factories import LeadFactory, SuspectedDuplicateFactory
 from trialsnest.audit.services import Actor
@@ -97,6 +97,16 @@ def _org_a_bulk_change(world: World) -> dict[str, Any]:
         from_owner=world.coordinator, to_owner=world.admin, actor=Actor(world.site_lead.user)
     )
     return {"code": change.code}
+
+
+def _coordinators_bulk_close(world: World) -> dict[str, Any]:
+    """The coordinator closed one of their leads from the queue."""
+    lead = LeadFactory(study_site=world.study_site_a)
+    result = leads_close_many(
+        leads=[lead], close_reason="duplicate", actor=Actor(world.coordinator.user)
+    )
+    assert result.change is not None
+    return {"code": result.change.code}
 
 
 def _coordinators_saved_view(world: World) -> dict[str, Any]:
@@ -336,6 +346,7 @@ MATRIX: dict[str, list[Row]] = {
     # Settings: sites
     "settings_sites": [Row("GET", ADMIN_PAGE)],
     "settings_site_new": [Row("GET", ADMIN_PAGE)],
+    "settings_site_timezone": [Row("GET", ADMIN_PAGE)],
     "settings_site_edit": [
         Row("GET", ADMIN_OBJECT_PAGE, kwargs=_org_a_site),
         # An empty form: the admin sees the errors, the outsider never reaches the form.
@@ -401,12 +412,24 @@ MATRIX: dict[str, list[Row]] = {
     # Work
     "queue": [Row("GET", members())],
     "queue_search": [Row("GET", members())],
-    # The outsider's bulk action names an org-A lead: nothing happens, back to their queue.
+    # The outsider's bulk action names an org-A lead: nothing happens, back to their queue;
+    # members who see the lead get the confirmation (the POST is not confirmed).
+    "queue_change": [
+        Row("GET", members(outsider=404), kwargs=_coordinators_bulk_close),
+    ],
+    "queue_change_undo": [
+        Row("GET", MEMBER_ACTION_GET, kwargs=_coordinators_bulk_close),
+        Row(
+            "POST",
+            members(coordinator=QUEUE, site_lead=QUEUE, admin=QUEUE, outsider=404),
+            kwargs=_coordinators_bulk_close,
+        ),
+    ],
     "queue_bulk": [
         Row("GET", MEMBER_ACTION_GET),
         Row(
             "POST",
-            members(coordinator=QUEUE, site_lead=QUEUE, admin=QUEUE, outsider=QUEUE),
+            members(outsider=QUEUE),
             data=_bulk_close_an_org_a_lead,
         ),
     ],
@@ -468,6 +491,16 @@ MATRIX: dict[str, list[Row]] = {
         Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
         # An empty form: site leads see the errors, the outsider never reaches the form.
         Row("POST", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
+    ],
+    # Site leads' Spanish lay summary of a StudySite they lead.
+    "study_site_summary_es": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=To("/team/"), admin=To("/team/"), outsider=404),
+            kwargs=_org_a_study_site,
+            data=lambda world: {"lay_summary_es": "Un estudio."},
+        ),
     ],
     # Recruitment materials (site leads and org admins); an empty form shows its errors.
     "materials": [Row("GET", SITE_LEAD_PAGE), Row("POST", SITE_LEAD_PAGE)],

@@ -116,3 +116,53 @@ def test_the_site_service_refuses_a_site_without_a_zone_for_every_door(world: Wo
 )
 def test_the_suggestion_for_an_address(state: str, country: str, zone: str):
     assert suggest_timezone(state=state, country=country) == zone
+
+
+# The suggestion before saving (htmx, when the state or country changes) ---------------------
+
+SUGGEST = "/settings/sites/timezone/"
+HTMX = {"HX-Request": "true"}
+
+
+def test_changing_the_state_or_country_asks_for_the_zone_they_suggest(newcomer: Client):
+    form = text(newcomer.get(NEW))
+
+    for name in ("state", "country"):
+        field = re.search(rf'<input type="text" name="{name}"[^>]*>', form)
+        assert field is not None, name
+        assert f'hx-get="{SUGGEST}"' in field.group(0)
+        assert 'hx-target="#id_timezone"' in field.group(0)
+        assert "[name=state], [name=country], [name=timezone]" in field.group(0)
+
+
+def test_the_suggestion_selects_the_addresss_zone_before_saving(newcomer: Client):
+    response = newcomer.get(
+        SUGGEST, {"state": "CA", "country": "US", "timezone": "America/New_York"}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert "<html" not in text(response)
+    assert selected_zone(response) == "America/Los_Angeles"
+    assert 'hx-swap-oob="true"' in text(response)
+    assert "America/Los_Angeles is suggested from CA, US: check it before saving." in text(response)
+    assert not Site.objects.exists()  # nothing is saved
+
+
+def test_without_a_suggestion_the_zone_picked_stays_and_the_choice_is_still_required(
+    newcomer: Client,
+):
+    kept = newcomer.get(
+        SUGGEST, {"state": "", "country": "Atlantis", "timezone": "Europe/Paris"}, headers=HTMX
+    )
+    empty = newcomer.get(SUGGEST, {"country": "Atlantis", "timezone": "Not/AZone"}, headers=HTMX)
+
+    assert selected_zone(kept) == "Europe/Paris"
+    assert "is suggested" not in text(kept)
+    assert selected_zone(empty) == ""  # "— pick —": saving still asks for a zone
+    assert "required" in re.search(r"<select[^>]*>", text(empty)).group(0)  # type: ignore[union-attr]
+
+
+def test_only_an_org_admin_asks_for_the_suggestion(world: World):
+    for user, status in ((world.coordinator.user, 403), (world.site_lead.user, 403)):
+        assert signed_in(user).get(SUGGEST, {"state": "CA", "country": "US"}).status_code == status
+    assert Client().get(SUGGEST).status_code == 302

@@ -15,9 +15,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db.models import Func, TextField, Value
-from django.db.models.functions import Lower
+from django.db.models.functions import Concat, Lower
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -84,4 +85,16 @@ def search_key_sql(expression: Any) -> Func:
         Value(PLAIN),
         function="translate",
         output_field=TextField(),
+    )
+
+
+def name_words_sql(first: Any, last: Any) -> Func:
+    """The words of a name (first and last), folded as search_key_sql folds them, as a tsvector
+    of the 'simple' configuration: a GIN index on it (leads/models.py Person) finds any word of
+    the name by its start ('garc':* finds "María López García")."""
+    return Func(
+        search_key_sql(Concat(first, Value(" "), last, output_field=TextField())),
+        function="to_tsvector",
+        template="%(function)s('simple'::regconfig, %(expressions)s)",
+        output_field=SearchVectorField(),
     )

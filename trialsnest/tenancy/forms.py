@@ -4,6 +4,7 @@ import copy
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from trialsnest.accounts.models import User
 from trialsnest.lib.forms import PlainTextField, limit_text
@@ -108,6 +109,19 @@ class SiteForm(forms.ModelForm[Site]):
             limit_text(self.fields[name])
         zone: Any = self.fields["timezone"]
         zone.choices = [("", "— pick —"), *((name, name) for name in timezone_names())]
+        # Changing the state or country asks for the zone they suggest (htmx; without
+        # JavaScript, saving without a zone shows the suggestion to check).
+        for name in ("state", "country"):
+            self.fields[name].widget.attrs.update(
+                {
+                    "hx-get": reverse("settings_site_timezone"),
+                    "hx-trigger": "change",
+                    "hx-target": "#id_timezone",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "[name=state], [name=country], [name=timezone]",
+                    "hx-sync": "closest form:replace",
+                }
+            )
         if self.instance._state.adding and not self.is_bound:
             self.initial["timezone"] = usual_timezone(organization)
 
@@ -172,6 +186,19 @@ class StudySiteFields(forms.ModelForm[StudySite]):
             "lay_summary_es": "The same in Spanish, shown on the Spanish pages (/es/studies/). "
             "Leave empty to show the English summary there.",
         }
+
+
+class StudySiteSpanishSummaryForm(forms.ModelForm[StudySite]):
+    """A site lead's Spanish lay summary of a StudySite they lead (the Team page)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_text(self.fields["lay_summary_es"], max_length=NOTE_MAX, multiline=True)
+
+    class Meta:
+        model = StudySite
+        fields = ["lay_summary_es"]
+        help_texts = {"lay_summary_es": StudySiteFields.Meta.help_texts["lay_summary_es"]}
 
 
 class StudySiteCreateForm(StudySiteFields):

@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     path("settings/sites/", views.settings_sites, name="settings_sites"),
     path("settings/sites/new/", views.settings_site_new, name="settings_site_new"),
+    path("settings/sites/timezone/", views.settings_site_timezone, name="settings_site_timezone"),
     path("settings/sites/<uuid:code>/", views.settings_site_edit, name="settings_site_edit"),
     path("settings/studies/", views.settings_study_sites, name="settings_study_sites"),
     path("settings/studies/new/", views.settings_study_site_new, name="settings_study_site_new"),

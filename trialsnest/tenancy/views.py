@@ -12,6 +12,7 @@ from guardian.shortcuts import get_users_with_perms
 
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
+from trialsnest.lib.timezones import suggest_timezone, timezone_names
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy import invitations, services
 from trialsnest.tenancy.forms import (
@@ -271,6 +272,23 @@ def _site_form(request: TenantRequest, site: Site) -> HttpResponse:
             messages.success(request, f"Saved {form.instance.name}.")
             return redirect("settings_sites")
     return render(request, "tenancy/settings_site_form.html", {"form": form, "site": site})
+
+
+@member_required(ADMIN)
+@require_GET
+def settings_site_timezone(request: TenantRequest) -> HttpResponse:
+    """The site form's time zone menu again, with the zone its state and country suggest
+    selected (htmx, when either is changed): a suggestion before saving, to check. Without a
+    suggestion the zone picked stays."""
+    organization = active_membership(request).organization
+    form = SiteForm(organization=organization)
+    state, country = request.GET.get("state", ""), request.GET.get("country", "")
+    picked = request.GET.get("timezone", "")
+    zone = suggest_timezone(state=state, country=country)
+    where = ", ".join(part.strip() for part in (state, country) if part.strip())
+    form.initial["timezone"] = zone or (picked if picked in timezone_names() else "")
+    context = {"form": form, "zone": zone, "where": where}
+    return render(request, "tenancy/settings_site_form.html#timezone", context)
 
 
 # StudySites --------------------------------------------------------------------------------
