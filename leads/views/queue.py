@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +19,9 @@ from leads import selectors, services
 from leads.actions import ROW_ACTIONS
 from leads.forms import BulkForm, SavedViewForm, SearchForm
 from leads.gatekeepers import get_saved_view_for_user
-from leads.models import ActionKind, Blocker, CloseReason, Source, Status
+from leads.models import ActionKind, Blocker, CloseReason, Lead, Source, Status
 from leads.presenters import queue_row, reason
+from leads.signals import queue_rows_shown
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
 from trialsnest.tenancy.http import TenantRequest
@@ -46,6 +48,14 @@ def tab_of_url(url: str) -> str:
     return tab_of(QueryDict(urlsplit(url).query))
 
 
+def row_reasons(leads: list[Lead], tab: str, now: datetime) -> dict[int, str]:
+    """Reasons other apps know better for some of these rows (leads/signals.py)."""
+    reasons: dict[int, str] = {}
+    for _, answer in queue_rows_shown.send(sender=Lead, leads=leads, tab=tab, now=now):
+        reasons.update(answer)
+    return reasons
+
+
 def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
     membership = active_membership(request)
     now = timezone.now()
@@ -57,6 +67,7 @@ def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
     )
     more = len(rows) > selectors.PAGE_SIZE
     rows = rows[: selectors.PAGE_SIZE]
+    whys = row_reasons(rows, tab, now)
     # Where a row's action returns after a save without JavaScript: this page of the queue
     # (a "Show more" answer returns to the page its cursor starts).
     back = request.get_full_path()
@@ -69,7 +80,7 @@ def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
         "now": now,
         "tab": tab,
         "filters": filters,
-        "rows": [queue_row(lead, now, tab, back) for lead in rows],
+        "rows": [queue_row(lead, now, tab, back, whys.get(lead.pk)) for lead in rows],
         "row_actions": ROW_ACTIONS,
         "more_url": f"?{more_query.urlencode()}" if more else "",
         "filter_query": filters.query_string(),
