@@ -41,7 +41,7 @@ def requirement_create(
         instructions=instructions.strip(),
         position=(last["n"] or 0) + 1,
     )
-    requirement.full_clean(exclude=["organization", "study_site"])
+    requirement.full_clean()
     requirement.save()
     audit_record(
         action="record_requirement.created",
@@ -64,7 +64,7 @@ def requirement_update(
         if name not in REQUIREMENT_FIELDS:
             raise TypeError(f"Not a checklist field: {name}")
         setattr(requirement, name, value.strip() if isinstance(value, str) else value)
-    requirement.full_clean(exclude=["organization", "study_site"])
+    requirement.full_clean()
     requirement.save()
     audit_record(
         action="record_requirement.updated",

@@ -119,6 +119,9 @@ def record_item_request(
 ) -> RecordItem:
     """Ask a provider for the record (or ask again, another provider or by another date)."""
     item, lead = _lock(item)
+    if item.state not in (ItemState.NEEDED, ItemState.REQUESTED):
+        # A received record is asked for again only by reviewing it insufficient (with why).
+        raise ValidationError("This record came in: review it before asking for it again.")
     if provider.organization_id != item.organization_id:
         raise ValidationError({"provider": "Pick a provider of your organization."})
     if method not in Method.values:

@@ -20,7 +20,7 @@ def _snapshot(provider: Provider) -> dict[str, Any]:
 def _check(provider: Provider) -> None:
     if not any((provider.phone, provider.fax, provider.email, provider.portal_url)):
         raise ValidationError("Give at least one way to reach the provider.")
-    provider.full_clean(exclude=["organization"])
+    provider.full_clean()
 
 
 @transaction.atomic
