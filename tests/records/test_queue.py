@@ -74,9 +74,12 @@ def test_an_overdue_request_shows_how_overdue_and_from_whom_and_clears_when_rece
     lead = fresh_lead(records_lead)
     assert lead.blocker == ""
     assert _reasons(client, "records")[code] == "review records due now"
-    assert code not in client.get(
-        reverse("queue"), {"tab": "records", "blocker": "missing_records"}
-    ).content.decode()
+    assert (
+        code
+        not in client.get(
+            reverse("queue"), {"tab": "records", "blocker": "missing_records"}
+        ).content.decode()
+    )
 
 
 def test_the_row_names_the_request_that_fell_due_first(

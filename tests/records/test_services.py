@@ -88,7 +88,7 @@ def test_a_lead_back_at_the_records_step_keeps_its_items_and_gets_only_new_ones(
         instructions="",
         actor=actor,
     )
-    lead = lead_change_status(lead=lead, status=Status.CONTACTING, reason="Called back", actor=actor)
+    lead = lead_change_status(lead=lead, status=Status.CONTACTING, reason="Back", actor=actor)
     to_records(lead, world)
 
     items = items_of(lead)
