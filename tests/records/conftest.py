@@ -77,3 +77,9 @@ def items_of(lead: Lead) -> dict[str, RecordItem]:
 
 def fresh_lead(lead: Lead) -> Lead:
     return Lead.objects.select_related("study_site__site", "person").get(pk=lead.pk)
+
+
+@pytest.fixture
+def lead(world: World) -> Lead:
+    """A new lead at study_site_a, before the records step."""
+    return new_lead(study_site=world.study_site_a, person__first_name="Ana")
