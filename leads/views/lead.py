@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -49,7 +49,7 @@ def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str
         "other_leads": data["other_leads"],
         # Other apps' panels (records, prescreen), each under its name (leads/signals.py).
         "panels": dict(
-            answer
+            cast(tuple[str, Any], answer)
             for _, answer in lead_page_shown.send(sender=Lead, lead=lead, membership=membership)
         ),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -52,7 +52,7 @@ def row_reasons(leads: list[Lead], tab: str, now: datetime) -> dict[int, str]:
     """Reasons other apps know better for some of these rows (leads/signals.py)."""
     reasons: dict[int, str] = {}
     for _, answer in queue_rows_shown.send(sender=Lead, leads=leads, tab=tab, now=now):
-        reasons.update(answer)
+        reasons.update(cast(dict[int, str], answer))
     return reasons
 
 

@@ -21,13 +21,13 @@ TODAY = datetime.date(2025, 6, 4)
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(WEDNESDAY_10AM, tick=False) as traveller:
         yield traveller
 
 
 @pytest.fixture
-def checklist(world: World, clock: time_machine.Coordinates) -> list[RecordRequirement]:
+def checklist(world: World, clock: time_machine.Traveller) -> list[RecordRequirement]:
     """HbA1c within 90 days and a colonoscopy report (required), an allergy list (optional)."""
     actor = actor_of(world)
     return [

@@ -44,7 +44,7 @@ def _request(lead: Lead, name: str, provider: Provider, world: World, due_in: in
 
 
 def test_an_overdue_request_shows_how_overdue_and_from_whom_and_clears_when_received(
-    world: World, records_lead: Lead, provider: Provider, clock: time_machine.Coordinates
+    world: World, records_lead: Lead, provider: Provider, clock: time_machine.Traveller
 ):
     for name in ("HbA1c", "Colonoscopy report"):
         _request(records_lead, name, provider, world, due_in=2)
@@ -83,7 +83,7 @@ def test_an_overdue_request_shows_how_overdue_and_from_whom_and_clears_when_rece
 
 
 def test_the_row_names_the_request_that_fell_due_first(
-    world: World, records_lead: Lead, provider: Provider, clock: time_machine.Coordinates
+    world: World, records_lead: Lead, provider: Provider, clock: time_machine.Traveller
 ):
     other = provider_create(
         organization_id=world.org_a.pk,
@@ -101,7 +101,7 @@ def test_the_row_names_the_request_that_fell_due_first(
 
 
 def test_the_records_tab_costs_the_same_with_1_lead_as_with_40(
-    world: World, records_lead: Lead, provider: Provider, clock: time_machine.Coordinates
+    world: World, records_lead: Lead, provider: Provider, clock: time_machine.Traveller
 ):
     _request(records_lead, "HbA1c", provider, world, due_in=1)
     client = signed_in(world.site_lead.user)
@@ -122,7 +122,7 @@ def test_the_records_tab_costs_the_same_with_1_lead_as_with_40(
 
 
 def test_other_tabs_pay_nothing_for_records(
-    world: World, records_lead: Lead, provider: Provider, clock: time_machine.Coordinates
+    world: World, records_lead: Lead, provider: Provider, clock: time_machine.Traveller
 ):
     _request(records_lead, "HbA1c", provider, world, due_in=1)
     client = signed_in(world.site_lead.user)

@@ -28,7 +28,7 @@ from leads.services import lead_change_status, leads_reassign_all, saved_view_cr
 from records.models import RecordItem, RecordRequirement
 from records.services import provider_create, requirement_create
 from tests.conftest import World, signed_in
-from tests.factories import LeadFactory, SuspectedDuplicateFactory
+from tests.factories import LeadFactory, SuspectedDuplicateFactory, new_lead
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.models import Membership
 
@@ -188,7 +188,7 @@ def _org_a_records_lead(world: World) -> tuple[Lead, RecordItem, RecordRequireme
         study_site=world.study_site_a, name="HbA1c", required=True, lookback_days=90,
         instructions="", actor=actor,
     )  # fmt: skip
-    lead = LeadFactory(study_site=world.study_site_a)
+    lead = new_lead(study_site=world.study_site_a)
     lead = lead_change_status(lead=lead, status="prescreening", actor=actor)
     lead = lead_change_status(lead=lead, status="records_pending", actor=actor)
     return lead, RecordItem.objects.get(lead=lead), requirement
