@@ -1,7 +1,7 @@
 """A lead's records: the panel of the lead page, the actions on one item, the request letters.
 
 Each action's form loads into the panel with htmx and is its own page without JavaScript;
-after a save both go back to the lead page (its head shows the blocker and next action the
+after a save both show the lead page again (its head shows the blocker and next action the
 change set).
 """
 
@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRefresh
 
 from leads.gatekeepers import get_lead_for_user
 from leads.models import Lead
@@ -119,10 +119,11 @@ def item_action(request: TenantRequest, code: str, item: str, action: str) -> Ht
 
 def _after_write(request: TenantRequest, lead: Lead, message: str) -> HttpResponse:
     messages.success(request, f"{lead.person.full_name} · {message}")
-    url = reverse("lead_detail", kwargs={"code": lead.code}) + "#records"
     if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+        # A reload of the lead page (a redirect to its own address and #records would only
+        # scroll): its head shows the blocker and next action the change set.
+        return HttpResponseClientRefresh()
+    return redirect(reverse("lead_detail", kwargs={"code": lead.code}) + "#records")
 
 
 @not_for_sponsors
