@@ -4,7 +4,7 @@ panel (htmx), and after saving the page shows the request and the lead's new blo
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from leads.models import Status
 from leads.services import lead_change_status
@@ -16,7 +16,7 @@ from trialsnest.audit.services import Actor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_coordinator_requests_a_record_from_the_panel(page: Page, live_server, world):
+def test_a_coordinator_requests_a_record_from_the_panel(page, live_server, world):
     actor = Actor(user=world.site_lead.user)
     requirement_create(
         study_site=world.study_site_a, name="HbA1c", required=True, lookback_days=90,
