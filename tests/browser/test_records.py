@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from leads.models import Status
 from leads.services import lead_change_status
 from records.services import provider_create, requirement_create
+from tests.browser.axe import report, serious_violations
 from tests.browser.test_shell import sign_in
 from tests.factories import new_lead
 from trialsnest.audit.services import Actor
@@ -16,7 +17,7 @@ from trialsnest.audit.services import Actor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_coordinator_requests_a_record_from_the_panel(page, live_server, world):
+def _records_lead(world):
     actor = Actor(user=world.site_lead.user)
     requirement_create(
         study_site=world.study_site_a, name="HbA1c", required=True, lookback_days=90,
@@ -28,7 +29,11 @@ def test_a_coordinator_requests_a_record_from_the_panel(page, live_server, world
     )  # fmt: skip
     lead = new_lead(study_site=world.study_site_a, person__first_name="Ada")
     lead = lead_change_status(lead=lead, status=Status.PRESCREENING, actor=actor)
-    lead = lead_change_status(lead=lead, status=Status.RECORDS_PENDING, actor=actor)
+    return lead_change_status(lead=lead, status=Status.RECORDS_PENDING, actor=actor)
+
+
+def test_a_coordinator_requests_a_record_from_the_panel(page, live_server, world):
+    lead = _records_lead(world)
 
     sign_in(page, live_server, world.coordinator.user.email)
     page.goto(f"{live_server.url}/leads/{lead.code}/")
@@ -47,3 +52,29 @@ def test_a_coordinator_requests_a_record_from_the_panel(page, live_server, world
     expect(page.locator("#records")).to_contain_text("HIPAA authorisation on file")
     expect(page.locator(".state .blocker")).to_have_text("Missing records")
     assert page.console_errors == []
+
+
+def test_the_records_pages_have_no_serious_violations(browser, live_server, world):
+    lead = _records_lead(world)
+    # axe is injected as a script: the page's CSP (tested elsewhere) would refuse it.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1366, "height": 900})
+    page, found = context.new_page(), {}
+    sign_in(page, live_server, world.site_lead.user.email)
+
+    page.goto(f"{live_server.url}/leads/{lead.code}/")
+    page.locator("#records").get_by_role("link", name="Request").click()
+    page.locator("#records form").wait_for()
+    for path in (
+        None,
+        f"/leads/{lead.code}/records/",
+        f"/leads/{lead.code}/records/letters/",
+        f"/study-sites/{world.study_site_a.code}/records/",
+        "/records/providers/",
+    ):
+        if path:
+            page.goto(f"{live_server.url}{path}")
+        if violations := serious_violations(page):
+            found[page.url] = violations
+    context.close()
+
+    assert not found, report([{"url": url, "violations": v} for url, v in found.items()])
