@@ -180,7 +180,7 @@ class RecordItem(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["requirement__position", "requirement_id"]
+        # No default ordering: it would join the checklist on every read (lead_items orders).
         indexes = [
             # The queue's records tab: a page of leads' outstanding requests, soonest due first.
             models.Index(
