@@ -137,6 +137,8 @@ def timeline_entry(activity: Activity, tz: str) -> dict[str, str]:
         detail = _label(ActionKind, data.get("kind", ""))
     elif activity.kind == ActivityKind.BLOCKER:
         detail = _label(Blocker, data.get("blocker", "")) or "cleared"
+    elif activity.kind == ActivityKind.RECORDS:
+        detail = str(data.get("detail", ""))
     elif activity.kind == ActivityKind.SNOOZE and data.get("until"):
         detail = f"until {site_time(datetime.fromisoformat(data['until']), tz)}"
     else:

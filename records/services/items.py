@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import Lead
+from leads.models import ActivityKind, Lead
+from leads.services.timeline import activity_add
 from records.dates import site_today
 from records.models import ItemState, Method, Provider, RecordItem, RecordRequirement
 from records.services.readiness import lead_records_sync
@@ -49,6 +50,14 @@ def record_items_create(*, lead: Lead, actor: Actor) -> list[RecordItem]:
         for requirement in missing
     )
     if items:
+        names = ", ".join(item.requirement.name for item in items)
+        activity_add(
+            lead,
+            ActivityKind.RECORDS,
+            actor,
+            timezone.now(),
+            data={"detail": f"{len(items)} to collect: {names}"},
+        )
         audit_record(
             action="record_items.created",
             actor=actor.user,
@@ -83,10 +92,37 @@ def _move(item: RecordItem, to: str) -> None:
     item.state = to
 
 
+def _timeline_detail(item: RecordItem, action: str, before: dict[str, Any]) -> str:
+    """The lead timeline's line for an item's change (stored with the entry)."""
+    label, practice = item.requirement.label, item.provider.practice if item.provider else ""
+    if action == "record_item.requested":
+        return (
+            f"{label}: requested from {practice} by {item.get_method_display().lower()}, "
+            f"due {item.due_on:%Y-%m-%d}"
+        )
+    if action == "record_item.followed_up":
+        moved = f", now due {item.due_on:%Y-%m-%d}" if item.due_on != before["due_on"] else ""
+        return f"{label}: followed up with {practice}{moved}"
+    if action == "record_item.received":
+        old = " (older than the look-back window)" if item.within_lookback is False else ""
+        return f"{label}: received, dated {item.record_date:%Y-%m-%d}{old}"
+    if action == "record_item.reviewed":
+        return f"{label}: reviewed, sufficient"
+    return f"{label}: insufficient, asked again by {item.due_on:%Y-%m-%d}"
+
+
 def _save(
     item: RecordItem, lead: Lead, before: dict[str, Any], actor: Actor, action: str
 ) -> RecordItem:
     item.save()
+    activity_add(
+        lead,
+        ActivityKind.RECORDS,
+        actor,
+        timezone.now(),
+        text=item.insufficient_reason if action == "record_item.insufficient" else "",
+        data={"detail": _timeline_detail(item, action, before), "item": str(item.code)},
+    )
     audit_record(
         action=action,
         actor=actor.user,

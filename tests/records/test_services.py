@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from leads.models import ActionKind, Blocker, CloseReason, Lead, Status
+from leads.models import ActionKind, ActivityKind, Blocker, CloseReason, Lead, Status
 from leads.services import lead_change_status
 from records.models import ItemState, Method, Provider, RecordItem, RecordRequirement
 from records.services import (
@@ -391,3 +391,22 @@ def test_a_practice_is_in_the_directory_once_per_organization(world: World, prov
         practice="Denver Family Practice", phone="+13035550100",
     )  # fmt: skip
     assert other.organization_id == world.org_b.pk
+
+
+def test_each_step_of_an_item_is_on_the_leads_timeline(
+    world: World, records_lead: Lead, provider: Provider
+):
+    item = _request(items_of(records_lead)["HbA1c"], provider, world)
+    _receive(item, world, dated=TODAY - 100 * DAY)
+    record_item_review(
+        item=item, sufficient=False, reason="Too old", due_on=TODAY + 3 * DAY,
+        actor=actor_of(world),
+    )  # fmt: skip
+
+    entries = records_lead.activities.filter(kind=ActivityKind.RECORDS).order_by("at", "id")
+    assert [(e.data["detail"], e.text) for e in entries] == [
+        ("3 to collect: HbA1c, Colonoscopy report, Allergy list", ""),
+        ("HbA1c within 90 days: requested from Denver Family Practice by fax, due 2025-06-11", ""),
+        ("HbA1c within 90 days: received, dated 2025-02-24 (older than the look-back window)", ""),
+        ("HbA1c within 90 days: insufficient, asked again by 2025-06-07", "Too old"),
+    ]

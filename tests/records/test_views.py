@@ -80,7 +80,9 @@ def test_a_coordinator_requests_receives_and_reviews_without_javascript(
         assert response.status_code == 302
 
     assert fresh_lead(records_lead).status == Status.RECORDS_READY
-    assert "2 of 2 required records reviewed sufficient" in client.get(lead_url).content.decode()
+    page = client.get(lead_url).content.decode()
+    assert "2 of 2 required records reviewed sufficient" in page
+    assert "<strong>Records</strong> HbA1c within 90 days: reviewed, sufficient" in page
 
 
 def test_an_htmx_action_loads_its_form_into_the_panel_and_reloads_the_page_after_saving(
