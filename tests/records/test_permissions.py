@@ -11,9 +11,12 @@ from django.urls import reverse
 
 from leads.models import Lead
 from records.models import Provider, RecordItem
+from records.services import requirement_create
 from tests.conftest import World, signed_in
-from tests.factories import new_lead
+from tests.factories import MembershipFactory, new_lead
+from tests.leads.conftest import actor_of
 from tests.records.conftest import items_of, to_records
+from trialsnest.tenancy.models import Role
 
 HTMX = {"HX-Request": "true"}
 
@@ -34,9 +37,6 @@ def _urls(lead: Lead, item: RecordItem) -> list[str]:
 @pytest.fixture
 def lead_a2(world: World, checklist) -> Lead:
     """A lead at the records step at study_site_a2, which the coordinator may not see."""
-    from records.services import requirement_create
-    from tests.leads.conftest import actor_of
-
     requirement_create(
         study_site=world.study_site_a2, name="ECG", required=True, lookback_days=None,
         instructions="", actor=actor_of(world),
@@ -91,3 +91,22 @@ def test_a_site_lead_cannot_edit_another_organizations_checklist(world: World):
 
     assert client.get(url).status_code == 404
     assert client.post(url, {"name": "Sneaky"}).status_code == 404
+
+
+def test_a_restricted_site_lead_edits_only_the_checklists_of_their_study_sites(
+    world: World, checklist
+):
+    restricted = MembershipFactory(organization=world.org_a, role=Role.SITE_LEAD)
+    restricted.restricted_study_sites.set([world.study_site_a2])
+    client = signed_in(restricted.user)
+    theirs = reverse("records_checklist", kwargs={"code": world.study_site_a.code})
+    mine = reverse("records_checklist", kwargs={"code": world.study_site_a2.code})
+    requirement = reverse("records_requirement_edit", kwargs={"code": checklist[0].code})
+
+    assert client.get(mine).status_code == 200
+    assert client.get(theirs).status_code == 404
+    assert client.get(requirement).status_code == 404
+    archive = reverse("records_requirement_archive", kwargs={"code": checklist[0].code})
+    assert client.post(archive).status_code == 404
+    checklist[0].refresh_from_db()
+    assert checklist[0].archived_at is None
