@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from leads.models import Lead, Status
 from records.models import ItemState, Provider, RecordItem, RecordRequirement
-from records.services import provider_create, record_item_request
+from records.services import provider_create, provider_update, record_item_request
 from tests.conftest import World, signed_in
 from tests.leads.conftest import actor_of
 from tests.records.conftest import TODAY, fresh_lead, items_of
@@ -222,3 +222,26 @@ def test_the_directory_lists_only_the_organizations_own_providers(world: World, 
     client: Client = signed_in(world.outsider.user)
 
     assert "Denver Family Practice" not in client.get(reverse("records_providers")).content.decode()
+
+
+def test_what_people_typed_is_shown_as_text_never_run(
+    world: World, records_lead: Lead, provider: Provider, clock
+):
+    script = "<script>alert(1)</script>"
+    provider_update(provider=provider, actor=actor_of(world), practice=f"Clinic {script}")
+    item = items_of(records_lead)["HbA1c"]
+    record_item_request(
+        item=item, provider=provider, method="fax", requested_on=TODAY, due_on=TODAY,
+        authorization_on_file=False, actor=actor_of(world),
+    )  # fmt: skip
+    client = signed_in(world.coordinator.user)
+
+    for url in (
+        reverse("lead_detail", kwargs={"code": records_lead.code}),
+        reverse("records_letters", kwargs={"code": records_lead.code}),
+        reverse("records_providers"),
+        f"{reverse('queue')}?tab=records",
+    ):
+        html = client.get(url).content.decode()
+        assert script not in html, url
+        assert "Clinic &lt;script&gt;alert(1)&lt;/script&gt;" in html, url
