@@ -393,6 +393,8 @@ class ActivityKind(models.TextChoices):
     BLOCKER = "blocker", "Blocker"
     REPEAT_INTEREST = "repeat_interest", "Repeat interest"
     SNOOZE = "snooze", "Snoozed"
+    # A record item of the lead moved (records app): data["detail"] says which and how.
+    RECORDS = "records", "Records"
 
 
 class Direction(models.TextChoices):

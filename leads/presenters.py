@@ -138,6 +138,8 @@ def timeline_entry(activity: Activity, tz: str) -> dict[str, str]:
         detail = _label(ActionKind, data.get("kind", ""))
     elif activity.kind == ActivityKind.BLOCKER:
         detail = _label(Blocker, data.get("blocker", "")) or "cleared"
+    elif activity.kind == ActivityKind.RECORDS:
+        detail = str(data.get("detail", ""))
     elif activity.kind == ActivityKind.SNOOZE and data.get("until"):
         detail = f"until {site_time(datetime.fromisoformat(data['until']), tz)}"
     else:
@@ -194,10 +196,13 @@ def _label(choices: type[models.TextChoices], value: str) -> str:
     return str(choices(value).label) if value else ""
 
 
-def queue_row(lead: Lead, now: datetime, tab: str = "open", back: str = "") -> dict[str, Any]:
+def queue_row(
+    lead: Lead, now: datetime, tab: str = "open", back: str = "", why: str | None = None
+) -> dict[str, Any]:
     """Everything a queue row of `tab` prints, as plain strings: cheap to render fifty at a
     time. `back` is the queue's own address (tab, filters, cursor), which the row's action
-    links return to after a save without JavaScript."""
+    links return to after a save without JavaScript; `why`, a reason another app gave for the
+    row (leads/signals.py queue_rows_shown)."""
     site = lead.study_site.site
     title = lead.study_site.study.brief_title
     url = f"{leads_prefix()}{lead.code}/"  # a path of our own and a UUID: nothing to escape
@@ -219,7 +224,7 @@ def queue_row(lead: Lead, now: datetime, tab: str = "open", back: str = "") -> d
         "moved": f"{span(now - lead.last_movement_at)} ago",
         "next_action": _label(ActionKind, lead.next_action) or "—",
         "due": site_time(lead.next_action_due_at, site.timezone),
-        "reason": reason(lead, now, tab),
+        "reason": why or reason(lead, now, tab),
         "past_sla": past_sla(lead, now),
         # In Overdue the reason already names the missed target.
         "sla_badge": past_sla(lead, now) and tab != "overdue",

@@ -5,3 +5,6 @@ from django.apps import AppConfig
 
 class RecordsConfig(AppConfig):
     name = "records"
+
+    def ready(self) -> None:
+        from records import receivers  # noqa: F401  (connects the receivers)

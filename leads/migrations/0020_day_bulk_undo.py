@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0017_person_name_search'),
+        ('leads', '0019_records_activity_kind'),
     ]
 
     operations = [

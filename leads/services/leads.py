@@ -32,6 +32,7 @@ from leads.services.assignment import choose_owner, mark_assigned
 from leads.services.locking import lead_lock, lead_save, lead_snapshot
 from leads.services.policies import policy_for, refresh_attention, sla_deadline
 from leads.services.timeline import activity_add
+from leads.signals import lead_status_changed
 from trialsnest.audit.services import Actor, audit_record, changed_fields
 from trialsnest.lib.text import LINE_MAX, NOTE_MAX, check_text
 from trialsnest.studies.models import RecruitmentStatus, StudySite
@@ -265,4 +266,5 @@ def lead_change_status(
         text=reason,
         data={"from": from_status, "to": status, "close_reason": lead.close_reason},
     )
+    lead_status_changed.send(sender=Lead, lead=lead, from_status=from_status, actor=actor)
     return lead

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -21,7 +21,8 @@ from leads.gatekeepers import get_lead_for_user
 from leads.models import Lead, OptOut
 from leads.presenters import leads_prefix, past_sla, queue_row, reason, timeline_entry
 from leads.services import LeadConflict, OptOutWarning
-from leads.views.queue import next_url, tab_of_url
+from leads.signals import lead_page_shown
+from leads.views.queue import next_url, row_reasons, tab_of_url
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
@@ -46,6 +47,11 @@ def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str
         "note_form": forms.get("note") or NoteForm(),
         "activities": [timeline_entry(activity, tz) for activity in data["activities"]],
         "other_leads": data["other_leads"],
+        # Other apps' panels (records, prescreen), each under its name (leads/signals.py).
+        "panels": dict(
+            cast(tuple[str, Any], answer)
+            for _, answer in lead_page_shown.send(sender=Lead, lead=lead, membership=membership)
+        ),
     }
 
 
@@ -122,8 +128,9 @@ def _after_write(request: TenantRequest, lead: Lead, in_queue: bool, message: st
     lead = get_lead_for_user(request, lead.code)
     if request.htmx and in_queue:
         back = next_url(request, "")
+        now, tab = timezone.now(), tab_of_url(back)
         context = {
-            "row": queue_row(lead, timezone.now(), tab_of_url(back), back),
+            "row": queue_row(lead, now, tab, back, row_reasons([lead], tab, now).get(lead.pk)),
             "row_actions": ROW_ACTIONS,
             "just_saved": message,
         }

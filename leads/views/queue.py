@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 from django.contrib import messages
@@ -19,8 +20,9 @@ from leads import selectors, services
 from leads.actions import ROW_ACTIONS
 from leads.forms import BulkForm, SavedViewForm, SearchForm
 from leads.gatekeepers import get_own_bulk_change_for_user, get_saved_view_for_user
-from leads.models import ActionKind, Blocker, BulkChange, CloseReason, Source, Status
+from leads.models import ActionKind, Blocker, BulkChange, CloseReason, Lead, Source, Status
 from leads.presenters import queue_row, reason, undo_message
+from leads.signals import queue_rows_shown
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
 from trialsnest.tenancy.http import TenantRequest
@@ -47,6 +49,14 @@ def tab_of_url(url: str) -> str:
     return tab_of(QueryDict(urlsplit(url).query))
 
 
+def row_reasons(leads: list[Lead], tab: str, now: datetime) -> dict[int, str]:
+    """Reasons other apps know better for some of these rows (leads/signals.py)."""
+    reasons: dict[int, str] = {}
+    for _, answer in queue_rows_shown.send(sender=Lead, leads=leads, tab=tab, now=now):
+        reasons.update(cast(dict[int, str], answer))
+    return reasons
+
+
 def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
     membership = active_membership(request)
     now = timezone.now()
@@ -58,6 +68,7 @@ def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
     )
     more = len(rows) > selectors.PAGE_SIZE
     rows = rows[: selectors.PAGE_SIZE]
+    whys = row_reasons(rows, tab, now)
     # Where a row's action returns after a save without JavaScript: this page of the queue
     # (a "Show more" answer returns to the page its cursor starts).
     back = request.get_full_path()
@@ -70,7 +81,7 @@ def _queue_context(request: TenantRequest, query: QueryDict) -> dict[str, Any]:
         "now": now,
         "tab": tab,
         "filters": filters,
-        "rows": [queue_row(lead, now, tab, back) for lead in rows],
+        "rows": [queue_row(lead, now, tab, back, whys.get(lead.pk)) for lead in rows],
         "row_actions": ROW_ACTIONS,
         "more_url": f"?{more_query.urlencode()}" if more else "",
         "filter_query": filters.query_string(),

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from leads.models import Activity, Lead
+from records.models import RecordItem
 from trialsnest.ops.models import OutboxMessage
 
 KEYS = {
@@ -27,6 +28,8 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     call_command("generate_data", "--leads", "1000", stdout=out)
     assert Lead.objects.count() == 1000
     assert 2000 <= Activity.objects.count() <= 9000
+    with_records = RecordItem.objects.values("lead_id").distinct().count()
+    assert 150 <= with_records <= 250  # about a fifth of the leads
     assert "generated 1000 leads" in out.getvalue()
 
     out = StringIO()
@@ -41,8 +44,10 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "queue:largest_site_deep",
         "queue:median_site",
         "queue:median_site_deep",
+        "queue:records_tab",
         "queue_http",
         "lead_page",
+        "lead_page:records",
         "csv_import",
         "interest_form",
         "interest_form_redis_down",

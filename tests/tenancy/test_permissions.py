@@ -23,10 +23,17 @@ from django.utils.http import urlsafe_base64_encode
 from leads.actions import ACTIONS
 from leads.intake.api_keys import api_key_create
 from leads.intake.merges import person_merge
-from leads.models import RecruitmentMaterial, Submission, SuspectedDuplicate
-from leads.services import leads_close_many, leads_reassign_all, saved_view_create
+from leads.models import Lead, RecruitmentMaterial, Submission, SuspectedDuplicate
+from leads.services import (
+    lead_change_status,
+    leads_close_many,
+    leads_reassign_all,
+    saved_view_create,
+)
+from records.models import RecordItem, RecordRequirement
+from records.services import provider_create, requirement_create
 from tests.conftest import World, signed_in
-from tests.factories import LeadFactory, SuspectedDuplicateFactory
+from tests.factories import LeadFactory, SuspectedDuplicateFactory, new_lead
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.models import Membership
 
@@ -187,6 +194,39 @@ def _org_a_merge(world: World) -> dict[str, Any]:
     merged = LeadFactory(study_site=world.study_site_a2).person
     merge = person_merge(keep=kept, other=merged, values={}, actor=Actor(world.site_lead.user))
     return {"code": merge.code}
+
+
+def _org_a_records_lead(world: World) -> tuple[Lead, RecordItem, RecordRequirement]:
+    """A lead at study_site_a at the records step, with one needed item."""
+    actor = Actor(world.site_lead.user)
+    requirement = requirement_create(
+        study_site=world.study_site_a, name="HbA1c", required=True, lookback_days=90,
+        instructions="", actor=actor,
+    )  # fmt: skip
+    lead = new_lead(study_site=world.study_site_a)
+    lead = lead_change_status(lead=lead, status="prescreening", actor=actor)
+    lead = lead_change_status(lead=lead, status="records_pending", actor=actor)
+    return lead, RecordItem.objects.get(lead=lead), requirement
+
+
+def _org_a_record_item(world: World) -> dict[str, Any]:
+    lead, item, _ = _org_a_records_lead(world)
+    return {"code": lead.code, "item": item.code, "action": "request"}
+
+
+def _org_a_records_lead_code(world: World) -> dict[str, Any]:
+    return {"code": _org_a_records_lead(world)[0].code}
+
+
+def _org_a_requirement(world: World) -> dict[str, Any]:
+    return {"code": _org_a_records_lead(world)[2].code}
+
+
+def _org_a_provider(world: World) -> dict[str, Any]:
+    provider = provider_create(
+        organization_id=world.org_a.pk, actor=Actor(None), practice="Denver FP", phone="1"
+    )
+    return {"code": provider.code}
 
 
 def _confirm(world: World) -> dict[str, Any]:
@@ -485,6 +525,57 @@ MATRIX: dict[str, list[Row]] = {
             "POST",
             members(coordinator=403, site_lead=To("/team/"), admin=To("/team/"), outsider=404),
             kwargs=_org_a_bulk_change,
+        ),
+    ],
+    # Records (records/urls.py): PHI, so a sponsor viewer gets a 404 like the outsider.
+    "records_checklist": [
+        Row("GET", members(coordinator=403, outsider=404, sponsor=404), kwargs=_org_a_study_site),
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=422, admin=422, outsider=404, sponsor=404),
+            kwargs=_org_a_study_site,
+        ),
+    ],
+    "records_requirement_edit": [
+        Row("GET", members(coordinator=403, outsider=404, sponsor=404), kwargs=_org_a_requirement),
+    ],
+    "records_requirement_archive": [
+        Row(
+            "GET",
+            members(coordinator=403, site_lead=405, admin=405, outsider=405, sponsor=404),
+            kwargs=_org_a_requirement,
+        ),
+        Row(
+            "POST",
+            members(
+                coordinator=403,
+                site_lead=To("/study-sites/"),
+                admin=To("/study-sites/"),
+                outsider=404,
+                sponsor=404,
+            ),
+            kwargs=_org_a_requirement,
+        ),
+    ],
+    "records_providers": [
+        Row("GET", members(sponsor=404)),
+        Row("POST", members(coordinator=422, site_lead=422, admin=422, outsider=422, sponsor=404)),
+    ],
+    "records_provider_edit": [
+        Row("GET", members(outsider=404, sponsor=404), kwargs=_org_a_provider),
+    ],
+    "lead_records": [
+        Row("GET", members(outsider=404, sponsor=404), kwargs=_org_a_records_lead_code),
+    ],
+    "records_letters": [
+        Row("GET", members(outsider=404, sponsor=404), kwargs=_org_a_records_lead_code),
+    ],
+    "record_item_action": [
+        Row("GET", members(outsider=404, sponsor=404), kwargs=_org_a_record_item),
+        Row(
+            "POST",
+            members(coordinator=422, site_lead=422, admin=422, outsider=404, sponsor=404),
+            kwargs=_org_a_record_item,
         ),
     ],
     "policy_edit": [

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, ActionKind, Blocker, Source, Status
+from trialsnest.bench.records import generate_records
 from trialsnest.lib.db import copy_rows
 
 BENCH_PASSWORD = "bench-password"  # noqa: S105  (synthetic benchmark users only)
@@ -273,6 +274,7 @@ def _leads(
     say("people and leads copied")
     count = copy_rows("leads_activity", ACTIVITY_COLUMNS, _activities(rng, leads, made))
     say(f"{count} activities copied")
+    generate_records(rng, now, made, leads, say)
 
 
 def _lead_row(

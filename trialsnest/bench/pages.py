@@ -68,6 +68,13 @@ def queue(runs: int) -> list[Result]:
                 runs=runs, leads=leads, headers={"HX-Request": "true"},
             )
         )  # fmt: skip
+    # The Waiting on records tab of the largest site: each row says how overdue and from whom.
+    member = coordinator_of(sizes[0][0])
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(member.user)
+    results.append(
+        measure_page("queue:records_tab", client, "/queue/?tab=records", runs=runs, leads=leads)
+    )
     return results
 
 
@@ -83,4 +90,23 @@ def lead_page(runs: int) -> list[Result]:
     assert lead.owner is not None
     client = Client(HTTP_HOST="localhost")
     client.force_login(lead.owner.user)
-    return [measure_page("lead_page", client, f"/leads/{lead.code}/", runs=runs, leads=leads)]
+    results = [measure_page("lead_page", client, f"/leads/{lead.code}/", runs=runs, leads=leads)]
+    return [*results, _lead_page_with_records(runs, leads)]
+
+
+def _lead_page_with_records(runs: int, leads: int) -> Result:
+    """A lead at the records step with 30 record items (generate_data makes them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT i.lead_id FROM records_recorditem i JOIN leads_lead l ON l.id = i.lead_id
+               WHERE l.status = 'records_pending'
+               GROUP BY i.lead_id HAVING count(*) = 30 LIMIT 1"""
+        )
+        row = cursor.fetchone()
+    assert row, "no lead with 30 record items: run generate_data"
+    lead = Lead.objects.select_related("owner__user").get(pk=row[0])
+    assert lead.owner is not None
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(lead.owner.user)
+    url = f"/leads/{lead.code}/"
+    return measure_page("lead_page:records", client, url, runs=runs, leads=leads)
