@@ -125,9 +125,9 @@ def _age_question(minimum: str, maximum: str) -> DraftQuestion | None:
         return None
     rules = []
     if low is not None and low > 0:
-        rules.append(DraftRule(RuleEffect.KNOCKOUT, RuleOperator.BELOW, str(low)))
+        rules.append(DraftRule(RuleEffect.KNOCKOUT, RuleOperator.BELOW, f"{low:f}"))
     if high is not None:
-        rules.append(DraftRule(RuleEffect.KNOCKOUT, RuleOperator.ABOVE, str(high)))
+        rules.append(DraftRule(RuleEffect.KNOCKOUT, RuleOperator.ABOVE, f"{high:f}"))
     limits = " to ".join(v for v in (minimum, maximum) if v)
     return DraftQuestion(
         kind=QuestionKind.NUMBER,

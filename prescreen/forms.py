@@ -147,7 +147,7 @@ def answer_value(value: Any) -> AnswerValue | None:
     if isinstance(value, list | tuple):
         return [str(v) for v in value]
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return f"{value.normalize():f}"  # "40", "7.5": never "4E+1"
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)

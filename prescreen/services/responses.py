@@ -92,9 +92,7 @@ def _write_answers(response: PrescreenResponse, answers: Mapping[str, AnswerValu
         response.answers.filter(question_id__in=cleared).delete()
 
 
-def _move_lead(
-    lead: Lead, status: str, actor: Actor, reason: str, close_reason: str = ""
-) -> Lead:
+def _move_lead(lead: Lead, status: str, actor: Actor, reason: str, close_reason: str = "") -> Lead:
     if lead.status == status:
         return lead
     return lead_change_status(

@@ -68,7 +68,7 @@ def test_inclusion_no_and_exclusion_yes_need_review_and_age_knocks_out(toca: Stu
 def test_sex_and_healthy_volunteers_become_review_questions():
     drafts = draft_questions(
         minimum_age="6 Months",
-        maximum_age="",
+        maximum_age="20 Years",
         sex="FEMALE",
         healthy_volunteers=False,
         conditions=["Melanoma"],
@@ -80,7 +80,7 @@ def test_sex_and_healthy_volunteers_become_review_questions():
         "registry sex",
         "registry healthy volunteers",
     ]
-    assert drafts[0].rules[0].value == "0.5"
+    assert [r.value for r in drafts[0].rules] == ["0.5", "20"]
     assert [(r.operator, r.value) for r in drafts[1].rules] == [("is", "Male")]
     assert drafts[2].text == "Have you been diagnosed with Melanoma?"
     assert drafts[2].rules[0].value == "no"
