@@ -26,12 +26,12 @@ def org_a_draft(world: World) -> dict[str, Any]:
 def org_a_draft_question(world: World) -> dict[str, Any]:
     """The age question of the draft (copied from the published version, with its rule)."""
     draft = QuestionnaireVersion.objects.get(code=org_a_draft(world)["code"])
-    return {"code": draft.questions.first().code}
+    return {"code": draft.questions.all()[0].code}
 
 
 def org_a_draft_rule(world: World) -> dict[str, Any]:
     question = org_a_draft_question(world)["code"]
-    return {"code": Rule.objects.filter(question__code=question).first().code}
+    return {"code": Rule.objects.filter(question__code=question)[0].code}
 
 
 def org_a_lead_with_questionnaire(world: World) -> dict[str, Any]:

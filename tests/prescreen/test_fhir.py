@@ -4,6 +4,7 @@ questions and rules (a new draft for a person to publish)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from trialsnest.audit.services import Actor
 COMPARED = ("kind", "text", "text_es", "help_text", "required", "public", "choices", "unit")
 
 
-def _shape(version: QuestionnaireVersion) -> list[tuple]:
+def _shape(version: QuestionnaireVersion) -> list[tuple[Any, ...]]:
     return [
         (
             *(getattr(q, name) for name in COMPARED),

@@ -17,7 +17,9 @@ from trialsnest.audit.models import AuditEvent
 from trialsnest.audit.services import Actor
 
 
-def _answers(version: QuestionnaireVersion, age: str | None, treated: str | None) -> dict:
+def _answers(
+    version: QuestionnaireVersion, age: str | None, treated: str | None
+) -> dict[str, str | None]:
     return {
         str(question(version, "How old are you?").code): age,
         str(question(version, "Have you been treated for melanoma?").code): treated,
@@ -44,7 +46,7 @@ def test_partial_progress_is_kept_and_moves_a_new_lead_to_prescreening(
     again = response_save(lead=lead, answers=_answers(published, None, "yes"), actor=actor)
     assert again.pk == response.pk
     assert [a.value for a in again.answers.all()] == ["yes"]
-    audit = AuditEvent.objects.filter(action="prescreen.answers_saved").first()
+    audit = AuditEvent.objects.filter(action="prescreen.answers_saved")[0]
     assert audit.changes["answers"] == {"phi": True}
 
 
@@ -61,7 +63,7 @@ def test_a_likely_fit_confirmed_moves_the_lead_to_records(
 
     lead = fresh(lead)
     assert (lead.status, lead.next_action) == (Status.RECORDS_PENDING, ActionKind.REQUEST_RECORDS)
-    change = lead.activities.filter(kind=ActivityKind.STATUS_CHANGE).first()
+    change = lead.activities.filter(kind=ActivityKind.STATUS_CHANGE)[0]
     assert change.text == "Prescreen: likely fit, confirmed"
     response.refresh_from_db()
     assert (response.status, response.outcome, response.confirmed_by) == (
@@ -129,7 +131,7 @@ def test_an_override_needs_a_reason_and_is_kept_with_it(
     assert response.override_reason == "Treated last year, confirmed with the PI"
     lead = fresh(lead)
     assert lead.status == Status.RECORDS_PENDING
-    assert "computed needs review" in lead.activities.filter(kind="status_change").first().text
+    assert "computed needs review" in lead.activities.filter(kind="status_change")[0].text
 
 
 def test_a_required_question_left_unanswered_needs_review(

@@ -32,7 +32,7 @@ def _rule_value(kind: str, operator: str):
     return DAYS.map(datetime.date.isoformat)
 
 
-OPERATORS = {
+OPERATORS: dict[str, list[str]] = {
     QuestionKind.YES_NO: [RuleOperator.IS, RuleOperator.UNANSWERED],
     QuestionKind.SINGLE: [RuleOperator.IS, RuleOperator.UNANSWERED],
     QuestionKind.MULTIPLE: [RuleOperator.IS, RuleOperator.UNANSWERED],
@@ -97,9 +97,9 @@ def _triggers(kind: str, rule: RuleSpec, answer) -> bool:
     if rule.operator == RuleOperator.UNANSWERED:
         return False
     if kind == QuestionKind.MULTIPLE:
-        return rule.value in answer
+        return bool(rule.value in answer)
     if kind in (QuestionKind.YES_NO, QuestionKind.SINGLE):
-        return answer == rule.value
+        return bool(answer == rule.value)
     if kind == QuestionKind.NUMBER:
         diff = Decimal(answer) - Decimal(rule.value)
         return diff < 0 if rule.operator == RuleOperator.BELOW else diff > 0
