@@ -8,6 +8,7 @@ and audited.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -57,6 +58,8 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     QuestionKind.TEXT: (RuleOperator.UNANSWERED,),
 }
 YES_NO = ("yes", "no")
+# Words no question we publish may use (English and Spanish): a prescreen decides nothing.
+FORBIDDEN_WORDS = re.compile(r"e[l]igible|e[l]egible", re.IGNORECASE)  # no literal word here
 
 
 def _audit(action: str, obj: Any, organization_id: int, actor: Actor, **changes: Any) -> None:
@@ -278,8 +281,18 @@ def version_publish(*, version: QuestionnaireVersion, actor: Actor) -> Questionn
     keep pointing at it)."""
     version = QuestionnaireVersion.objects.select_for_update().get(pk=version.pk)
     _check_draft(version)
-    if not version.questions.exists():
+    questions = list(version.questions.all())
+    if not questions:
         raise ValidationError("Add at least one question before publishing.")
+    for number, question in enumerate(questions, start=1):
+        texts = (question.text, question.help_text, question.text_es, question.help_text_es)
+        if any(FORBIDDEN_WORDS.search(text) for text in texts):
+            # Registry bullets say it; a question asked by us never does (DESIGN.md).
+            raise ValidationError(
+                f"Question {number} speaks of eligibility as a verdict: reword it "
+                "(the study team decides; the prescreen only says likely fit, needs review "
+                "or not a fit)."
+            )
     QuestionnaireVersion.objects.filter(
         questionnaire_id=version.questionnaire_id, status=VersionStatus.PUBLISHED
     ).update(status=VersionStatus.RETIRED)
