@@ -58,8 +58,9 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     QuestionKind.TEXT: (RuleOperator.UNANSWERED,),
 }
 YES_NO = ("yes", "no")
-# Words no question we publish may use (English and Spanish): a prescreen decides nothing.
-FORBIDDEN_WORDS = re.compile(r"e[l]igible|e[l]egible", re.IGNORECASE)  # no literal word here
+# Words no question we publish may use (English and Spanish): a prescreen decides nothing. The
+# character class keeps the word itself out of the product (tests/prescreen/test_language.py).
+FORBIDDEN_WORDS = re.compile(r"e[l]igible|e[l]egible", re.IGNORECASE)
 
 
 def _audit(action: str, obj: Any, organization_id: int, actor: Actor, **changes: Any) -> None:
