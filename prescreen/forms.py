@@ -126,7 +126,8 @@ def _field(question: Question, spanish: bool, required: bool) -> forms.Field:
             choices=_choices(question, spanish), widget=forms.CheckboxSelectMultiple, **common
         )
     if question.kind == QuestionKind.NUMBER:
-        if question.unit:
+        # The unit is the site lead's English word: the Spanish question says it in its text.
+        if question.unit and not spanish:
             common["help_text"] = " ".join(filter(None, [str(common["help_text"]), question.unit]))
         return forms.DecimalField(
             min_value=question.min_value,
