@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from leads.models import Activity, Lead
+from prescreen.models import PrescreenResponse, QuestionnaireVersion
 from trialsnest.ops.models import OutboxMessage
 
 KEYS = {
@@ -28,6 +29,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     assert Lead.objects.count() == 1000
     assert 2000 <= Activity.objects.count() <= 9000
     assert "generated 1000 leads" in out.getvalue()
+    # About a third of the leads are prescreened, every StudySite has a published version.
+    assert 200 <= PrescreenResponse.objects.count() <= 450
+    assert QuestionnaireVersion.objects.filter(status="published").count() >= 12
 
     out = StringIO()
     call_command(
@@ -47,6 +51,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "interest_form",
         "interest_form_redis_down",
         "reassign_all",
+        "prescreen_submit",
     }
     for result in results:
         assert set(result) == KEYS
@@ -60,6 +65,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "interest_form",
             "interest_form_redis_down",
             "reassign_all",
+            "prescreen_submit",
         ):
             assert 0 < result["queries"] <= 10
             assert result["floor_ms"] > 0
@@ -70,6 +76,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     down = next(r for r in results if r["scenario"] == "interest_form_redis_down")
     assert down["rps"] > 0
     assert not OutboxMessage.objects.exists()  # what the benchmark left waiting is removed
+    prescreen = next(r for r in results if r["scenario"] == "prescreen_submit")
+    assert prescreen["p50_ms"] > 0
+    assert 0 < prescreen["queries"] <= 60
     reassign = next(r for r in results if r["scenario"] == "reassign_all")
     assert reassign["p50_ms"] > 0
     assert reassign["rows_per_s"] > 0
