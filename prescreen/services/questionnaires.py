@@ -259,7 +259,7 @@ def rule_add(*, question: Question, effect: str, operator: str, value: str, acto
     _check_draft(version)
     if effect not in RuleEffect.values:
         raise ValidationError({"effect": "Pick what the answer means."})
-    value = value.strip()
+    value = "" if operator == RuleOperator.UNANSWERED else value.strip()
     problem = rule_problem(question, operator, value)
     if problem:
         raise ValidationError({"value": problem})

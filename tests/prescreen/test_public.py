@@ -18,6 +18,7 @@ from prescreen.models import (
 )
 from prescreen.selectors import answers_of
 from tests.conftest import World, signed_in
+from tests.factories import StudySiteFactory
 from tests.leads.visitors import interest_form, new_visitor
 from tests.prescreen.conftest import question
 
@@ -117,6 +118,20 @@ def test_the_questions_are_optional_for_the_person(
 
     assert response.status_code == 302
     assert Lead.objects.count() == 1
+    assert not PrescreenResponse.objects.exists()
+
+
+def test_answers_to_one_sites_questions_are_not_kept_when_another_site_is_chosen(
+    world: World, published: QuestionnaireVersion, visitor: Client
+):
+    other = StudySiteFactory(site=world.site_a2, study=world.study_site_a.study)
+    form = interest_form(site=str(other.code)) | _answers(published, "40", "yes")
+
+    response = visitor.post(_site_page(world), form)
+
+    assert response.status_code == 302
+    lead = Lead.objects.get()
+    assert lead.study_site == other
     assert not PrescreenResponse.objects.exists()
 
 
