@@ -243,3 +243,9 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer to {self.question_id}"
+
+    @property
+    def display(self) -> str:
+        """The answer as a line of text (the choices of a multiple choice joined)."""
+        value = self.value
+        return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from prescreen.models import (
+    Answer,
     PrescreenResponse,
     Question,
     Questionnaire,
@@ -80,6 +81,17 @@ def latest_response(lead_id: int) -> PrescreenResponse | None:
     )
 
 
-def responses_with_answers(lead_id: int) -> QuerySet[PrescreenResponse]:
-    answers = Prefetch("answers", to_attr="answer_list")
-    return PrescreenResponse.objects.filter(lead_id=lead_id).prefetch_related(answers)
+def recorded_responses(lead_id: int) -> list[PrescreenResponse]:
+    """The lead's confirmed prescreens, newest first, each with its answers in question order
+    (`answer_list`) and who confirmed it: three queries whatever their number."""
+    answers = Prefetch(
+        "answers",
+        queryset=Answer.objects.select_related("question").order_by("question__order", "id"),
+        to_attr="answer_list",
+    )
+    return list(
+        PrescreenResponse.objects.filter(lead_id=lead_id, status=ResponseStatus.CONFIRMED)
+        .select_related("version", "confirmed_by")
+        .prefetch_related(answers)
+        .order_by("-confirmed_at", "-id")
+    )

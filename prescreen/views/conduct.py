@@ -56,6 +56,7 @@ def _page(
         "can_conduct": lead.status in PRESCREENABLE,
         "answered": sum(1 for q in questions if str(q.code) in answers),
         "final_decision": FINAL_DECISION,
+        "recorded": selectors.recorded_responses(lead.pk),
     }
     template = "prescreen/conduct.html"
     if request.htmx:

@@ -269,3 +269,30 @@ def test_a_coordinator_may_not_open_the_builder(world: World):
     url = reverse("prescreen_builder", kwargs={"code": world.study_site_a.code})
 
     assert signed_in(world.coordinator.user).get(url).status_code == 403
+
+
+def test_the_study_team_sees_the_recorded_answers_of_a_lead_needing_review(
+    world: World, published: QuestionnaireVersion
+):
+    lead = new_lead(study_site=world.study_site_a)
+    client = signed_in(world.coordinator.user)
+    client.post(
+        _conduct(lead),
+        {
+            _field(published, "How old are you?"): "40",
+            _field(published, "Have you been treated for melanoma?"): "no",
+            "step": "submit",
+        },
+    )
+    response = PrescreenResponse.objects.get(lead=lead)
+    client.post(
+        reverse("prescreen_confirm", kwargs={"code": response.code}), {"outcome": "needs_review"}
+    )
+
+    page = signed_in(world.site_lead.user).get(_conduct(lead)).content.decode()
+
+    assert fresh(lead).status == Status.NEEDS_REVIEW
+    assert "Recorded prescreens" in page
+    assert "<dt>How old are you?</dt><dd>40</dd>" in page
+    assert "<dt>Have you been treated for melanoma?</dt><dd>no</dd>" in page
+    assert FINAL_DECISION in page
