@@ -147,7 +147,7 @@ def test_every_demo_study_site_has_a_published_prescreen_with_public_questions(s
     assert Question.objects.filter(version__in=published, public=True).count() == 2 * len(
         study_sites
     )
-    study_site = study_sites.filter(recruitment_status=RecruitmentStatus.RECRUITING).first()
+    study_site = study_sites.filter(recruitment_status=RecruitmentStatus.RECRUITING)[0]
     page = Client().get(f"/es/studies/sites/{study_site.code}/").content.decode()
     translation.activate("en")
     assert "¿Cuántos años tiene?" in page
