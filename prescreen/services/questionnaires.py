@@ -30,6 +30,7 @@ from prescreen.models import (
     VersionStatus,
 )
 from trialsnest.audit.services import Actor, audit_record
+from trialsnest.lib.text import check_text
 from trialsnest.studies.models import StudySite
 
 # The fields of a question a site lead sets (the builder form, FHIR import and drafts alike).
@@ -134,13 +135,29 @@ def version_draft(
     return draft
 
 
-def _as_decimal(value: Any) -> Decimal | None:
+# The longest text each of a question's fields keeps (the model's columns).
+TEXT_LIMITS = {
+    "text": 500,
+    "text_es": 500,
+    "help_text": 500,
+    "help_text_es": 500,
+    "unit": 40,
+    "origin": 100,
+}
+CHOICE_MAX = 200
+NUMBER_LIMIT = Decimal(10) ** 9  # what a numeric(12, 3) column holds
+
+
+def _as_decimal(value: Any, field: str) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
-        raise ValidationError("Enter a number.") from None
+        raise ValidationError({field: "Enter a number."}) from None
+    if not number.is_finite() or abs(number) >= NUMBER_LIMIT:
+        raise ValidationError({field: "Enter a number below a billion."})
+    return number.quantize(Decimal("0.001"))
 
 
 def clean_question_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -152,8 +169,13 @@ def clean_question_fields(fields: dict[str, Any]) -> dict[str, Any]:
     data["text"] = " ".join(str(data.get("text") or "").split())
     if not data["text"]:
         raise ValidationError({"text": "Write the question."})
+    for name, limit in TEXT_LIMITS.items():
+        if name in data:
+            data[name] = check_text(str(data[name] or "").strip(), field=name, max_length=limit)
     choices = [str(c).strip() for c in data.get("choices") or [] if str(c).strip()]
     choices_es = [str(c).strip() for c in data.get("choices_es") or [] if str(c).strip()]
+    if any(len(c) > CHOICE_MAX for c in [*choices, *choices_es]):
+        raise ValidationError({"choices": f"Keep each option under {CHOICE_MAX} characters."})
     if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
         if len(choices) < 2 or len(set(choices)) != len(choices):
             raise ValidationError({"choices": "Give at least two different options."})
@@ -162,7 +184,8 @@ def clean_question_fields(fields: dict[str, Any]) -> dict[str, Any]:
     else:
         choices, choices_es = [], []
     data["choices"], data["choices_es"] = choices, choices_es
-    low, high = _as_decimal(data.get("min_value")), _as_decimal(data.get("max_value"))
+    low = _as_decimal(data.get("min_value"), "min_value")
+    high = _as_decimal(data.get("max_value"), "max_value")
     if kind != QuestionKind.NUMBER:
         low = high = None
         data["unit"] = ""
@@ -260,6 +283,7 @@ def rule_add(*, question: Question, effect: str, operator: str, value: str, acto
     if effect not in RuleEffect.values:
         raise ValidationError({"effect": "Pick what the answer means."})
     value = "" if operator == RuleOperator.UNANSWERED else value.strip()
+    check_text(value, field="value", max_length=CHOICE_MAX)
     problem = rule_problem(question, operator, value)
     if problem:
         raise ValidationError({"value": problem})
@@ -309,13 +333,17 @@ def questions_add(
 ) -> list[Question]:
     """Questions with their rules added to a draft (from the registry or a FHIR import)."""
     added = []
-    for draft in drafts:
+    for number, draft in enumerate(drafts, start=1):
         fields: dict[str, Any] = {
             name: getattr(draft, name) for name in QUESTION_FIELDS if hasattr(draft, name)
         }
-        question = question_save(version=version, actor=actor, question=None, **fields)
-        for rule in draft.rules:
-            rule_add(question=question, actor=actor, **_rule_fields(rule))
+        try:
+            question = question_save(version=version, actor=actor, question=None, **fields)
+            for rule in draft.rules:
+                rule_add(question=question, actor=actor, **_rule_fields(rule))
+        except ValidationError as exc:
+            # Which question of the file: the site lead fixes it there.
+            raise ValidationError([f"Question {number}: {m}" for m in exc.messages]) from None
         added.append(question)
     return added
 

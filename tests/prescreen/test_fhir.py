@@ -84,3 +84,54 @@ def test_export_validates_and_round_trips_through_import(
 def test_a_bad_file_is_refused_with_a_clear_message(raw, message):
     with pytest.raises(ValidationError, match=message):
         fhir_to_questions(raw)
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            {"linkId": "1", "type": "boolean", "text": "x" * 600},
+            "Question 1: Shorten this to 500 characters",
+        ),
+        (
+            {
+                "linkId": "1",
+                "type": "decimal",
+                "text": "Weight?",
+                "extension": [
+                    {
+                        "url": "http://hl7.org/fhir/StructureDefinition/minValue",
+                        "valueDecimal": 1e15,
+                    }
+                ],
+            },
+            "below a billion",
+        ),
+        (
+            {
+                "linkId": "1",
+                "type": "boolean",
+                "text": "Smoke?",
+                "extension": [
+                    {
+                        "url": "https://trialsnest.org/fhir/StructureDefinition/prescreen-rule",
+                        "extension": [
+                            {"url": "effect", "valueCode": "knockout"},
+                            {"url": "operator", "valueCode": "is"},
+                            {"url": "value", "valueString": "perhaps"},
+                        ],
+                    }
+                ],
+            },
+            "Question 1: Pick yes or no.",
+        ),
+    ],
+)
+def test_an_import_that_the_questionnaire_cannot_hold_is_refused_whole(world: World, item, message):
+    raw = json.dumps({"resourceType": "Questionnaire", "status": "draft", "item": [item]})
+
+    with pytest.raises(ValidationError, match=message):
+        version_import_fhir(
+            study_site=world.study_site_a, raw=raw, filename="x.json", actor=Actor(None)
+        )
+    assert not QuestionnaireVersion.objects.filter(questions__isnull=False).exists()
