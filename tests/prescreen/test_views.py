@@ -296,3 +296,16 @@ def test_the_study_team_sees_the_recorded_answers_of_a_lead_needing_review(
     assert "<dt>How old are you?</dt><dd>40</dd>" in page
     assert "<dt>Have you been treated for melanoma?</dt><dd>no</dd>" in page
     assert FINAL_DECISION in page
+
+
+def test_confirming_a_second_time_says_why_nothing_happened(world: World):
+    kwargs = org_a_submitted_response(world)
+    url = reverse("prescreen_confirm", kwargs=kwargs)
+    client = signed_in(world.coordinator.user)
+    client.post(url, {"outcome": "likely_fit"})
+
+    again = client.post(url, {"outcome": "not_a_fit", "reason": "Changed my mind"})
+
+    assert again.status_code == 422
+    assert "Submit the answers before confirming the result." in again.content.decode()
+    assert PrescreenResponse.objects.get(code=kwargs["code"]).outcome == "likely_fit"
