@@ -309,3 +309,22 @@ def test_confirming_a_second_time_says_why_nothing_happened(world: World):
     assert again.status_code == 422
     assert "Submit the answers before confirming the result." in again.content.decode()
     assert PrescreenResponse.objects.get(code=kwargs["code"]).outcome == "likely_fit"
+
+
+def test_a_site_lead_restricted_to_one_site_builds_only_its_prescreens(world: World):
+    world.site_lead.restricted_sites.set([world.site_a])
+    client = signed_in(world.site_lead.user)
+    theirs = reverse("prescreen_builder", kwargs={"code": world.study_site_a.code})
+    other = reverse("prescreen_builder", kwargs={"code": world.study_site_a2.code})
+
+    assert client.get(theirs).status_code == 200
+    assert client.get(other).status_code == 404
+    assert (
+        client.post(
+            reverse("prescreen_draft", kwargs={"code": world.study_site_a2.code})
+        ).status_code
+        == 404
+    )
+    assert not QuestionnaireVersion.objects.filter(
+        questionnaire__study_site=world.study_site_a2
+    ).exists()
