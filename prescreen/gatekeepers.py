@@ -12,10 +12,12 @@ from collections.abc import Callable
 from functools import update_wrapper
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
 from prescreen.models import PrescreenResponse, Question, QuestionnaireVersion, Rule
+from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.gatekeepers import View, active_membership, by_code, member_required
 from trialsnest.tenancy.models import Role
 from trialsnest.tenancy.selectors import visible_study_sites
@@ -44,7 +46,8 @@ def prescreen_member_required[R: HttpRequest, **P](
     return decorator
 
 
-def _visible_ids(request: HttpRequest) -> Any:
+def _visible_ids(request: HttpRequest) -> QuerySet[StudySite, Any]:
+    """The ids of the StudySites the member sees, as a subquery (no query of its own)."""
     return visible_study_sites(active_membership(request)).values("id")
 
 

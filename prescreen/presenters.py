@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leads.models import Lead
-from prescreen.models import PrescreenResponse, ResponseStatus
+from prescreen.models import PrescreenResponse, ResponseChannel, ResponseStatus
 from prescreen.selectors import latest_response
 from prescreen.services.responses import PRESCREENABLE
 
@@ -23,7 +23,11 @@ def lead_panel(lead: Lead) -> dict[str, Any]:
     if response is None:
         state = "Not prescreened yet."
     elif response.status == ResponseStatus.IN_PROGRESS:
-        by = "self-prescreen on the interest form" if response.channel == "self" else "in progress"
+        by = (
+            "self-prescreen on the interest form"
+            if response.channel == ResponseChannel.SELF
+            else "in progress"
+        )
         state = f"Prescreen started ({by}), answers saved so far."
     elif response.status == ResponseStatus.SUBMITTED:
         state = "Answers submitted: the result awaits a coordinator's confirmation."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -68,7 +68,10 @@ def builder(request: TenantRequest, code: str) -> HttpResponse:
     return render(request, "prescreen/builder.html", context)
 
 
-def _write(request: TenantRequest, study_site: StudySite, action: Any, done: str) -> HttpResponse:
+def _write(
+    request: TenantRequest, study_site: StudySite, action: Callable[[], object], done: str
+) -> HttpResponse:
+    """Run a builder change; its refusal or `done` as a message, then back to the builder."""
     try:
         action()
     except ValidationError as exc:
