@@ -61,14 +61,15 @@ def versions_of(questionnaire: Questionnaire) -> QuerySet[QuestionnaireVersion]:
     return questionnaire.versions.select_related("published_by").order_by("-number")
 
 
-def open_response(lead_id: int) -> PrescreenResponse | None:
-    """The lead's response not yet confirmed (at most one: a database constraint)."""
-    return (
-        PrescreenResponse.objects.filter(lead_id=lead_id)
-        .exclude(status=ResponseStatus.CONFIRMED)
-        .select_related("version")
-        .first()
+def open_response(lead_id: int, *, lock: bool = False) -> PrescreenResponse | None:
+    """The lead's response not yet confirmed (at most one: a database constraint); with `lock`,
+    its row is locked for the transaction."""
+    queryset = PrescreenResponse.objects.filter(lead_id=lead_id).exclude(
+        status=ResponseStatus.CONFIRMED
     )
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    return queryset.select_related("version").first()
 
 
 def latest_response(lead_id: int) -> PrescreenResponse | None:

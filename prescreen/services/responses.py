@@ -20,6 +20,7 @@ from prescreen.models import (
     Answer,
     Outcome,
     PrescreenResponse,
+    Question,
     QuestionnaireVersion,
     ResponseChannel,
     ResponseStatus,
@@ -62,8 +63,17 @@ def response_new(
     now: datetime | None = None,
 ) -> PrescreenResponse:
     """A response in progress with its first answers (by question code)."""
-    now = now or timezone.now()
-    response = PrescreenResponse.objects.create(
+    response = _response_of(lead, version, channel, now or timezone.now())
+    response.save()
+    _write_answers(response, list(version.questions.only("id", "code")), answers)
+    _audit("prescreen.response_started", response, actor, channel=channel)
+    return response
+
+
+def _response_of(
+    lead: Lead, version: QuestionnaireVersion, channel: str, now: datetime
+) -> PrescreenResponse:
+    return PrescreenResponse(
         organization_id=lead.organization_id,
         lead=lead,
         version=version,
@@ -71,14 +81,15 @@ def response_new(
         started_at=now,
         updated_at=now,
     )
-    _write_answers(response, answers)
-    _audit("prescreen.response_started", response, actor, channel=channel)
-    return response
 
 
-def _write_answers(response: PrescreenResponse, answers: Mapping[str, AnswerValue | None]) -> None:
+def _write_answers(
+    response: PrescreenResponse,
+    questions: list[Question],
+    answers: Mapping[str, AnswerValue | None],
+) -> None:
     """Upsert what was answered, delete what was cleared: two statements whatever the count."""
-    by_code = {str(q.code): q for q in response.version.questions.only("id", "code")}
+    by_code = {str(q.code): q for q in questions}
     given = {code: value for code, value in answers.items() if code in by_code}
     answered = {code: v for code, v in given.items() if v is not None and is_answered(v)}
     cleared = [by_code[code].pk for code in given if code not in answered]
@@ -116,21 +127,23 @@ def response_save(
             f"A lead that is {lead.get_status_display().lower()} is not prescreened."
         )
     now = timezone.now()
-    response = open_response(lead.pk)
+    # Locked: a confirmation of the same response waits for this save, or this save for it.
+    response = open_response(lead.pk, lock=True)
+    started = response is None
     if response is None:
         version = published_version(lead.study_site_id)
         if version is None:
             raise ValidationError("This study has no published prescreen yet.")
-        response = response_new(
-            lead=lead, version=version, channel=ResponseChannel.COORDINATOR, answers={}, actor=actor
-        )
-    response = PrescreenResponse.objects.select_for_update().get(pk=response.pk)
-    _write_answers(response, answers)
+        response = _response_of(lead, version, ResponseChannel.COORDINATOR, now)
+    questions = questions_of(response.version)
+    if started:
+        response.save()
+    _write_answers(response, questions, answers)
     if lead.status != Status.PRESCREENING:
         _move_lead(lead, Status.PRESCREENING, actor, "Prescreen started")
     response.updated_at = now
     if submit:
-        result = score(specs_of(questions_of(response.version)), answers_of(response))
+        result = score(specs_of(questions), answers_of(response))
         response.status, response.submitted_at = ResponseStatus.SUBMITTED, now
         response.computed_outcome = result.outcome
         response.fired = [f.as_json() for f in result.fired]
