@@ -20,7 +20,8 @@ from prescreen.selectors import answers_of
 from tests.conftest import World, signed_in
 from tests.factories import StudySiteFactory
 from tests.leads.visitors import interest_form, new_visitor
-from tests.prescreen.conftest import question
+from tests.prescreen.conftest import build_questionnaire, question
+from trialsnest.audit.services import Actor
 
 WORDS = re.compile(r"fit|not a fit|needs review|likely", re.IGNORECASE)
 
@@ -141,3 +142,11 @@ def test_a_study_page_listing_several_sites_asks_no_questions(
     page = visitor.get(f"/studies/{world.study_site_a.study.code}/").content.decode()
 
     assert "How old are you?" not in page
+
+
+def test_a_study_with_one_site_asks_its_questions_on_the_study_page(world: World, visitor: Client):
+    build_questionnaire(world.study_site_a2, Actor(world.site_lead.user))
+
+    page = visitor.get(f"/studies/{world.study_site_a2.study.code}/").content.decode()
+
+    assert "How old are you?" in page
