@@ -96,6 +96,17 @@ class ConfirmForm(forms.Form):
         return data
 
 
+class ReviewForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[(Outcome.LIKELY_FIT, "Likely fit"), (Outcome.NOT_A_FIT, "Not a fit")],
+        widget=forms.RadioSelect,
+        label="The study team found the person",
+    )
+    note = PlainTextField(
+        max_length=LINE_MAX, label="What they decided, and who", help_text="E.g. “Dr Chen: fine.”"
+    )
+
+
 class FhirImportForm(forms.Form):
     file = forms.FileField(label="FHIR R4 Questionnaire (JSON)")
 

@@ -205,6 +205,13 @@ class PrescreenResponse(models.Model):
     confirmed_by = models.ForeignKey(
         "accounts.User", models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A "needs review" result, once the study team looked: what they said, recorded by whom.
+    review_outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        "accounts.User", models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

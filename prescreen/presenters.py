@@ -35,7 +35,16 @@ def lead_panel(lead: Lead) -> dict[str, Any]:
         state = f"Recorded: {response.get_outcome_display()}"
         if response.overridden:
             state += f" (computed {response.get_computed_outcome_display().lower()})"
+        if response.review_outcome:
+            state += f"; study-team review: {response.get_review_outcome_display().lower()}"
+    awaiting_review = (
+        response is not None
+        and response.outcome == "needs_review"
+        and not response.review_outcome
+        and lead.status == "needs_review"
+    )
     return {
+        "awaiting_review": awaiting_review,
         "response": response,
         "state": state,
         "can_conduct": can_conduct,

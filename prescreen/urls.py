@@ -35,4 +35,5 @@ urlpatterns = [
     path("prescreen/rules/<uuid:code>/delete/", builder.rule_remove, name="prescreen_rule_delete"),
     path("leads/<uuid:code>/prescreen/", conduct.conduct, name="prescreen_conduct"),
     path("prescreen/responses/<uuid:code>/confirm/", conduct.confirm, name="prescreen_confirm"),
+    path("prescreen/responses/<uuid:code>/review/", conduct.review, name="prescreen_review"),
 ]

@@ -206,3 +206,35 @@ def response_confirm(
         computed_outcome=response.computed_outcome,
     )
     return response
+
+
+@transaction.atomic
+def response_review(
+    *, response: PrescreenResponse, outcome: str, note: str, actor: Actor
+) -> PrescreenResponse:
+    """The study team looked at a prescreen that needed review: likely fit moves the lead to
+    records, not a fit closes it as not a fit. The note says what they decided and why."""
+    response = PrescreenResponse.objects.select_for_update().get(pk=response.pk)
+    if response.status != ResponseStatus.CONFIRMED or response.outcome != Outcome.NEEDS_REVIEW:
+        raise ValidationError("Only a prescreen recorded as needs review awaits the study team.")
+    if response.review_outcome:
+        raise ValidationError("The study team's review of this prescreen is already recorded.")
+    if outcome not in (Outcome.LIKELY_FIT, Outcome.NOT_A_FIT):
+        raise ValidationError({"outcome": "Pick what the study team decided."})
+    note = check_text(note.strip(), field="note", max_length=LINE_MAX)
+    if not note:
+        raise ValidationError({"note": "Say what the study team decided, and who."})
+    lead = Lead.objects.select_related("study_site").get(pk=response.lead_id)
+    if lead.status != Status.NEEDS_REVIEW:
+        raise ValidationError(
+            f"The lead moved on ({lead.get_status_display().lower()}) since the prescreen."
+        )
+    status = LEAD_STATUS_FOR[outcome]
+    close_reason = CloseReason.NOT_A_FIT if status == Status.CLOSED else ""
+    label = Outcome(outcome).label.lower()
+    _move_lead(lead, status, actor, f"Study-team review: {label}: {note}"[:LINE_MAX], close_reason)
+    response.review_outcome, response.review_note = outcome, note
+    response.reviewed_at, response.reviewed_by = timezone.now(), actor.user
+    response.save(update_fields=["review_outcome", "review_note", "reviewed_at", "reviewed_by"])
+    _audit("prescreen.response_reviewed", response, actor, review_outcome=outcome)
+    return response

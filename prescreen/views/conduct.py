@@ -16,11 +16,16 @@ from django_htmx.http import HttpResponseClientRedirect
 from leads.gatekeepers import get_lead_for_user
 from leads.models import Lead
 from prescreen import selectors
-from prescreen.forms import AnswersForm, ConfirmForm
+from prescreen.forms import AnswersForm, ConfirmForm, ReviewForm
 from prescreen.gatekeepers import get_response_for_user, prescreen_member_required
 from prescreen.models import PrescreenResponse, Question, ResponseStatus
 from prescreen.presenters import FINAL_DECISION
-from prescreen.services.responses import PRESCREENABLE, response_confirm, response_save
+from prescreen.services.responses import (
+    PRESCREENABLE,
+    response_confirm,
+    response_review,
+    response_save,
+)
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
 from trialsnest.tenancy.http import TenantRequest
@@ -40,6 +45,7 @@ def _page(
     form: AnswersForm | None = None,
     confirm_form: ConfirmForm | None = None,
     status: int = 200,
+    review_form: ReviewForm | None = None,
 ) -> HttpResponse:
     answers = selectors.answers_of(response) if response else {}
     if form is None:
@@ -47,6 +53,13 @@ def _page(
     submitted = response is not None and response.status == ResponseStatus.SUBMITTED
     if submitted and confirm_form is None and response is not None:
         confirm_form = ConfirmForm(computed=response.computed_outcome)
+    recorded = selectors.recorded_responses(lead.pk)
+    # The latest recorded prescreen needs the study team, and the lead waits for them.
+    awaiting = next(iter(recorded), None)
+    if awaiting and (awaiting.outcome != "needs_review" or awaiting.review_outcome):
+        awaiting = None
+    if lead.status != "needs_review":
+        awaiting = None
     context: dict[str, Any] = {
         "lead": lead,
         "response": response,
@@ -56,7 +69,9 @@ def _page(
         "can_conduct": lead.status in PRESCREENABLE,
         "answered": sum(1 for q in questions if str(q.code) in answers),
         "final_decision": FINAL_DECISION,
-        "recorded": selectors.recorded_responses(lead.pk),
+        "recorded": recorded,
+        "awaiting_review": awaiting,
+        "review_form": review_form or ReviewForm(),
     }
     template = "prescreen/conduct.html"
     if request.htmx:
@@ -124,3 +139,27 @@ def confirm(request: TenantRequest, code: str) -> HttpResponse:
         confirm_form=form,
         status=200 if request.htmx else 422,
     )
+
+
+@prescreen_member_required()
+@require_POST
+def review(request: TenantRequest, code: str) -> HttpResponse:
+    """The study team's decision on a prescreen that needed review, recorded by a member."""
+    response = get_response_for_user(request, code)
+    lead = get_lead_for_user(request, response.lead.code)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            response_review(
+                response=response,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+                actor=Actor.of(request),
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, f"{lead.person.full_name} · study-team review recorded.")
+            return redirect("lead_detail", code=lead.code)
+    questions = selectors.questions_of(response.version)
+    return _page(request, lead, None, questions, status=422, review_form=form)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from prescreen.models import QuestionnaireVersion, Rule
+from prescreen.models import PrescreenResponse, QuestionnaireVersion, Rule
 from prescreen.services.questionnaires import version_draft
-from prescreen.services.responses import response_save
+from prescreen.services.responses import response_confirm, response_save
 from tests.conftest import World
 from tests.factories import new_lead
 from tests.prescreen.conftest import build_questionnaire
@@ -46,6 +46,17 @@ def org_a_submitted_response(world: World) -> dict[str, Any]:
     answers |= {str(q.code): "40" for q in version.questions.filter(kind="number")}
     response = response_save(lead=lead, answers=answers, actor=Actor(None), submit=True)
     return {"code": response.code}
+
+
+def org_a_response_needing_review(world: World) -> dict[str, Any]:
+    kwargs = org_a_submitted_response(world)
+    response = PrescreenResponse.objects.get(code=kwargs["code"])
+    response_confirm(response=response, outcome="needs_review", reason="x", actor=Actor(None))
+    return kwargs
+
+
+def study_team_found_a_fit(world: World) -> dict[str, Any]:
+    return {"outcome": "likely_fit", "note": "Dr Chen: fine"}
 
 
 def likely_fit(world: World) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from leads.models import ActionKind, ActivityKind, Blocker, CloseReason, Status
 from prescreen.models import Outcome, QuestionnaireVersion, ResponseStatus
-from prescreen.services.responses import response_confirm, response_save
+from prescreen.services.responses import response_confirm, response_review, response_save
 from tests.conftest import World
 from tests.factories import new_lead
 from tests.leads.conftest import fresh
@@ -166,4 +166,50 @@ def test_confirming_twice_is_refused(world: World, published: QuestionnaireVersi
 
     with pytest.raises(ValidationError, match="Submit the answers"):
         response_confirm(response=response, outcome=Outcome.NOT_A_FIT, reason="x", actor=actor)
+    assert fresh(lead).status == Status.RECORDS_PENDING
+
+
+def test_the_study_teams_review_of_a_needs_review_prescreen_moves_the_lead_on(
+    world: World, published: QuestionnaireVersion, actor: Actor
+):
+    lead = new_lead(study_site=world.study_site_a)
+    response = response_save(
+        lead=lead, answers=_answers(published, "40", "no"), actor=actor, submit=True
+    )
+    response = response_confirm(
+        response=response, outcome=Outcome.NEEDS_REVIEW, reason="", actor=actor
+    )
+
+    with pytest.raises(ValidationError, match="Say what the study team decided"):
+        response_review(response=response, outcome=Outcome.LIKELY_FIT, note=" ", actor=actor)
+    response_review(
+        response=response, outcome=Outcome.NOT_A_FIT, note="Dr Chen: prior therapy", actor=actor
+    )
+
+    lead = fresh(lead)
+    assert (lead.status, lead.close_reason) == (Status.CLOSED, CloseReason.NOT_A_FIT)
+    change = lead.activities.filter(kind=ActivityKind.STATUS_CHANGE)[0]
+    assert change.text == "Study-team review: not a fit: Dr Chen: prior therapy"
+    response.refresh_from_db()
+    assert (response.review_outcome, response.reviewed_by) == (
+        Outcome.NOT_A_FIT,
+        world.coordinator.user,
+    )
+    with pytest.raises(ValidationError, match="already recorded"):
+        response_review(response=response, outcome=Outcome.LIKELY_FIT, note="x", actor=actor)
+
+
+def test_only_a_needs_review_prescreen_awaits_the_study_team(
+    world: World, published: QuestionnaireVersion, actor: Actor
+):
+    lead = new_lead(study_site=world.study_site_a)
+    response = response_save(
+        lead=lead, answers=_answers(published, "40", "yes"), actor=actor, submit=True
+    )
+    response = response_confirm(
+        response=response, outcome=Outcome.LIKELY_FIT, reason="", actor=actor
+    )
+
+    with pytest.raises(ValidationError, match="Only a prescreen recorded as needs review"):
+        response_review(response=response, outcome=Outcome.NOT_A_FIT, note="x", actor=actor)
     assert fresh(lead).status == Status.RECORDS_PENDING

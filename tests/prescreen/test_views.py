@@ -296,6 +296,18 @@ def test_the_study_team_sees_the_recorded_answers_of_a_lead_needing_review(
     assert "<dt>How old are you?</dt><dd>40</dd>" in page
     assert "<dt>Have you been treated for melanoma?</dt><dd>no</dd>" in page
     assert FINAL_DECISION in page
+    assert "Record the study team's review" in page
+    lead_page = client.get(reverse("lead_detail", kwargs={"code": lead.code})).content.decode()
+    assert "record the study team's decision" in lead_page
+
+    url = reverse("prescreen_review", kwargs={"code": response.code})
+    assert client.post(url, {"outcome": "likely_fit"}).status_code == 422
+    done = client.post(url, {"outcome": "likely_fit", "note": "Dr Chen: fine"})
+
+    assert done["Location"] == reverse("lead_detail", kwargs={"code": lead.code})
+    assert fresh(lead).status == Status.RECORDS_PENDING
+    panel = client.get(done["Location"]).content.decode()
+    assert "study-team review: likely fit" in panel
 
 
 def test_confirming_a_second_time_says_why_nothing_happened(world: World):

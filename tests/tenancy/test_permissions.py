@@ -640,6 +640,25 @@ MATRIX: dict[str, list[Row]] = {
             data=prescreen.likely_fit,
         ),
     ],
+    "prescreen_review": [
+        Row(
+            "GET",
+            members(coordinator=405, site_lead=405, admin=405, outsider=405, sponsor=404),
+            kwargs=prescreen.org_a_response_needing_review,
+        ),
+        Row(
+            "POST",
+            members(
+                coordinator=To("/leads/"),
+                site_lead=To("/leads/"),
+                admin=To("/leads/"),
+                outsider=404,
+                sponsor=404,
+            ),
+            kwargs=prescreen.org_a_response_needing_review,
+            data=prescreen.study_team_found_a_fit,
+        ),
+    ],
     "dashboard": [Row("GET", members(coordinator=403))],
     "sponsor_reports": [
         Row("GET", members(coordinator=403, site_lead=403, admin=403, outsider=403, sponsor=200))
