@@ -50,7 +50,7 @@ LIKELY_FIT = ["52", "yes", "no", "Doctor", "2025-03-01", "Metformin"]
 RESPONSE_COLUMNS = [
     "id", "code", "organization_id", "lead_id", "version_id", "channel", "status",
     "computed_outcome", "fired", "outcome", "override_reason", "started_at", "updated_at",
-    "submitted_at", "confirmed_at",
+    "submitted_at", "confirmed_at", "review_outcome", "review_note",
 ]  # fmt: skip
 ANSWER_COLUMNS = ["response_id", "question_id", "value"]
 PAST_PRESCREEN = (
@@ -137,7 +137,7 @@ def generate_prescreens(
         done = moved if state == "confirmed" else None
         responses.append((
             next_id, uuid.uuid4(), org_id, lead_id, version_id, "coordinator", state, outcome,
-            fired, outcome, "", started, moved, done, done,
+            fired, outcome, "", started, moved, done, done, "", "",
         ))  # fmt: skip
         answers += [
             (next_id, qid, json.dumps(value))
