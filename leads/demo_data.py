@@ -209,9 +209,11 @@ class _Timeline:
 def _owners(organization: Organization) -> dict[int, list[Membership]]:
     result = {}
     for study_site in StudySite.objects.filter(organization=organization):
-        eligible = list(members_who_see(study_site).order_by("id"))
-        coordinators = [m for m in eligible if m.role == Role.COORDINATOR]
-        result[study_site.pk] = coordinators or [m for m in eligible if m.role != Role.COORDINATOR]
+        candidates = list(members_who_see(study_site).order_by("id"))
+        coordinators = [m for m in candidates if m.role == Role.COORDINATOR]
+        result[study_site.pk] = coordinators or [
+            m for m in candidates if m.role != Role.COORDINATOR
+        ]
     return result
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("trialsnest.studies.urls")),
     path("", include("leads.urls")),
     path("", include("records.urls")),
+    path("", include("prescreen.urls")),
     path("", include("reporting.urls")),
 ]
 # The public pages in every language: English without a prefix, Spanish under /es/.

@@ -18,6 +18,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from leads.intake.core import IntakeResult, intake
+from leads.intake.signals import submission_made_lead
 from leads.models import ApiKey, Channel, Person, Source, Submission
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.studies.models import StudySite
@@ -88,6 +89,9 @@ def submission_process(
                 "",
             )
             submission.save(update_fields=["lead", "processed_at", "error"])
+            submission_made_lead.send(
+                sender=Submission, submission=submission, lead=result.lead, actor=actor
+            )
             return Processed(submission, result)
     except ValidationError as exc:
         if not keep_invalid and hasattr(exc, "error_dict"):

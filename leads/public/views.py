@@ -45,6 +45,7 @@ from leads.public.forms import (
     consent_text_version,
     submission_payload,
 )
+from prescreen.public import self_prescreen_for
 from trialsnest.audit.services import Actor
 from trialsnest.lib import ratelimit
 from trialsnest.ops.outbox import enqueue_swept
@@ -170,18 +171,23 @@ def _interest(
     attribution = attribution_of(request)
     refusal: str | Promise = ""
     status = 200
+    data = request.POST if request.method == "POST" else None
+    self_prescreen = self_prescreen_for(sites, entry, data, _language())
     if request.method == "POST":
         form = InterestForm(request.POST, sites=sites, entry=entry)
+        answers_valid = self_prescreen is None or self_prescreen.form.is_valid()
         if request.POST.get(HONEYPOT):
             refusal = _(
                 "Sorry, we could not accept this form. Please try again, or contact the study "
                 "site directly."
             )
             status = 400
-        elif form.is_valid():
+        elif form.is_valid() and answers_valid:
             if ratelimit.allow(settings.INTEREST_RATE_LIMIT, "interest", _client_ip(request)):
                 study_site = form.study_site()
                 payload = submission_payload(form, language=_language(), attribution=attribution)
+                if self_prescreen is not None:
+                    payload["prescreen"] = self_prescreen.payload()
                 # The lead is made by a worker: the visitor's answer never waits on intake
                 # or on the broker. The kept submission is the work (retry_submissions finds
                 # any not yet a lead), so a failure of either later loses nothing.
@@ -214,6 +220,7 @@ def _interest(
         ],
         "translated": _translated(),
         "form": form,
+        "self_prescreen": self_prescreen,
         "attribution": attribution,
         "refusal": refusal,
         "consent_version": consent_text_version(_language()),

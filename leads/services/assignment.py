@@ -43,7 +43,7 @@ def owners_for(
     exclude: Membership | None = None,
     handout: Handout | None = None,
 ) -> list[Membership]:
-    """Owners for `count` new leads by the fair, capacity-aware rule: the eligible coordinator
+    """Owners for `count` new leads by the fair, capacity-aware rule: the available coordinator
     with the fewest open leads (ties: longest since their last assignment), counting each lead
     as it is handed out and skipping anyone at capacity; else a site lead, else an org admin.
 
@@ -53,10 +53,10 @@ def owners_for(
     members = members_who_see(study_site).select_for_update(of=("self",)).order_by("id")
     if exclude is not None:
         members = members.exclude(pk=exclude.pk)
-    eligible = list(members)
+    candidates = list(members)
     loads = Counter(
         dict(
-            Lead.objects.filter(owner__in=eligible, status__in=OPEN_STATUSES)
+            Lead.objects.filter(owner__in=candidates, status__in=OPEN_STATUSES)
             .values_list("owner_id")
             .annotate(n=Count("id"))
             .values_list("owner_id", "n")
@@ -72,7 +72,7 @@ def owners_for(
         return (loads[m.pk], m.last_assigned_at or epoch, 0, m.pk, m)
 
     def queue(role: Role) -> list[tuple[int, datetime, int, int, Membership]]:
-        heap = [entry(m) for m in eligible if m.role == role and not _full(m, loads[m.pk])]
+        heap = [entry(m) for m in candidates if m.role == role and not _full(m, loads[m.pk])]
         heapq.heapify(heap)
         return heap
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from leads.models import Activity, Lead
-from records.models import RecordItem
+from prescreen.models import PrescreenResponse, QuestionnaireVersion
 from trialsnest.ops.models import OutboxMessage
 
 KEYS = {
@@ -31,6 +31,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     with_records = RecordItem.objects.values("lead_id").distinct().count()
     assert 150 <= with_records <= 250  # about a fifth of the leads
     assert "generated 1000 leads" in out.getvalue()
+    # About a third of the leads are prescreened, every StudySite has a published version.
+    assert 200 <= PrescreenResponse.objects.count() <= 450
+    assert QuestionnaireVersion.objects.filter(status="published").count() >= 12
 
     out = StringIO()
     call_command(
@@ -52,6 +55,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "interest_form",
         "interest_form_redis_down",
         "reassign_all",
+        "prescreen_submit",
     }
     for result in results:
         assert set(result) == KEYS
@@ -65,6 +69,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "interest_form",
             "interest_form_redis_down",
             "reassign_all",
+            "prescreen_submit",
         ):
             assert 0 < result["queries"] <= 10
             assert result["floor_ms"] > 0
@@ -75,6 +80,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     down = next(r for r in results if r["scenario"] == "interest_form_redis_down")
     assert down["rps"] > 0
     assert not OutboxMessage.objects.exists()  # what the benchmark left waiting is removed
+    prescreen = next(r for r in results if r["scenario"] == "prescreen_submit")
+    assert prescreen["p50_ms"] > 0
+    assert 0 < prescreen["queries"] <= 60
     reassign = next(r for r in results if r["scenario"] == "reassign_all")
     assert reassign["p50_ms"] > 0
     assert reassign["rows_per_s"] > 0

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import translation
 from guardian.models import UserObjectPermission
 
+from prescreen.models import Question, QuestionnaireVersion
 from trialsnest.accounts.models import User
 from trialsnest.audit.models import AuditEvent
 from trialsnest.ops.management.commands.seed_demo import DEMO_PASSWORD
@@ -136,3 +137,17 @@ def test_the_demo_public_search_finds_the_words_its_cards_show_in_both_languages
     assert "A study of a standard immunotherapy" in english
     assert "Un estudio de una inmunoterapia estándar" in spanish
     assert "solo están en inglés" in spanish
+
+
+def test_every_demo_study_site_has_a_published_prescreen_with_public_questions(seeded: str):
+    study_sites = StudySite.objects.all()
+    published = QuestionnaireVersion.objects.filter(status="published")
+
+    assert published.count() == study_sites.count()
+    assert Question.objects.filter(version__in=published, public=True).count() == 2 * len(
+        study_sites
+    )
+    study_site = study_sites.filter(recruitment_status=RecruitmentStatus.RECRUITING)[0]
+    page = Client().get(f"/es/studies/sites/{study_site.code}/").content.decode()
+    translation.activate("en")
+    assert "¿Cuántos años tiene?" in page

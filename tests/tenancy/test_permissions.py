@@ -34,6 +34,7 @@ from records.models import RecordItem, RecordRequirement
 from records.services import provider_create, requirement_create
 from tests.conftest import World, signed_in
 from tests.factories import LeadFactory, SuspectedDuplicateFactory, new_lead
+from tests.prescreen import objects as prescreen
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.models import Membership
 
@@ -292,6 +293,20 @@ SITE_LEAD_ACTION_GET = members(coordinator=403, site_lead=405, admin=405, outsid
 
 def admin_action_post(admin: To) -> dict[str, int | To]:
     return members(coordinator=403, site_lead=403, admin=admin, outsider=404)
+
+
+# Prescreen builder pages (site leads and org admins) naming an org-A object; sponsors get 404.
+PRESCREEN_BUILDER = members(coordinator=403, outsider=404, sponsor=404)
+# An invalid builder form shows its errors (422) to site leads.
+PRESCREEN_BUILDER_FORM = members(
+    coordinator=403, site_lead=422, admin=422, outsider=404, sponsor=404
+)
+PRESCREEN_ACTION_GET = members(coordinator=403, site_lead=405, admin=405, outsider=405, sponsor=404)
+PRESCREEN_BACK = To("/prescreen/study-sites/")
+
+
+def prescreen_post(done: To) -> dict[str, int | To]:
+    return members(coordinator=403, site_lead=done, admin=done, outsider=404, sponsor=404)
 
 
 MATRIX: dict[str, list[Row]] = {
@@ -663,6 +678,110 @@ MATRIX: dict[str, list[Row]] = {
             ),
             kwargs=_org_a_people,
         )
+    ],
+    # Prescreen builder (site leads and org admins): a sponsor viewer gets a 404 everywhere.
+    "prescreen_builder": [
+        Row("GET", PRESCREEN_BUILDER, kwargs=_org_a_study_site),
+    ],
+    "prescreen_draft": [
+        Row("GET", PRESCREEN_ACTION_GET, kwargs=_org_a_study_site),
+        Row("POST", prescreen_post(PRESCREEN_BACK), kwargs=_org_a_study_site),
+    ],
+    "prescreen_from_study": [
+        Row("GET", PRESCREEN_ACTION_GET, kwargs=_org_a_study_site),
+        # The factory's study has no criteria: refused with a message, back to the builder.
+        Row("POST", prescreen_post(PRESCREEN_BACK), kwargs=_org_a_study_site),
+    ],
+    "prescreen_import": [
+        Row("GET", PRESCREEN_ACTION_GET, kwargs=_org_a_study_site),
+        Row("POST", prescreen_post(PRESCREEN_BACK), kwargs=_org_a_study_site),
+    ],
+    "prescreen_publish": [
+        Row("GET", PRESCREEN_ACTION_GET, kwargs=prescreen.org_a_draft),
+        Row("POST", prescreen_post(PRESCREEN_BACK), kwargs=prescreen.org_a_draft),
+    ],
+    "prescreen_question_new": [
+        Row("GET", PRESCREEN_BUILDER, kwargs=prescreen.org_a_draft),
+        Row("POST", PRESCREEN_BUILDER_FORM, kwargs=prescreen.org_a_draft),
+    ],
+    "prescreen_export": [Row("GET", PRESCREEN_BUILDER, kwargs=prescreen.org_a_draft)],
+    "prescreen_question": [
+        Row("GET", PRESCREEN_BUILDER, kwargs=prescreen.org_a_draft_question),
+        Row("POST", PRESCREEN_BUILDER_FORM, kwargs=prescreen.org_a_draft_question),
+    ],
+    "prescreen_question_delete": [
+        Row("GET", PRESCREEN_ACTION_GET, kwargs=prescreen.org_a_draft_question),
+        Row("POST", prescreen_post(PRESCREEN_BACK), kwargs=prescreen.org_a_draft_question),
+    ],
+    "prescreen_question_move": [
+        Row("GET", PRESCREEN_ACTION_GET, kwargs=prescreen.org_a_draft_question),
+        Row("POST", prescreen_post(PRESCREEN_BACK), kwargs=prescreen.org_a_draft_question),
+    ],
+    "prescreen_rule_new": [
+        Row("GET", PRESCREEN_ACTION_GET, kwargs=prescreen.org_a_draft_question),
+        Row("POST", PRESCREEN_BUILDER_FORM, kwargs=prescreen.org_a_draft_question),
+    ],
+    "prescreen_rule_delete": [
+        Row("GET", PRESCREEN_ACTION_GET, kwargs=prescreen.org_a_draft_rule),
+        Row("POST", prescreen_post(To("/prescreen/questions/")), kwargs=prescreen.org_a_draft_rule),
+    ],
+    # Conducting a prescreen: any member who sees the lead (the coordinator is restricted to
+    # study_site_a, where it is). Saving no answers yet keeps the progress and comes back.
+    "prescreen_conduct": [
+        Row(
+            "GET",
+            members(outsider=404, sponsor=404),
+            kwargs=prescreen.org_a_lead_with_questionnaire,
+        ),
+        Row(
+            "POST",
+            members(
+                coordinator=To("/leads/"),
+                site_lead=To("/leads/"),
+                admin=To("/leads/"),
+                outsider=404,
+                sponsor=404,
+            ),
+            kwargs=prescreen.org_a_lead_with_questionnaire,
+        ),
+    ],
+    "prescreen_confirm": [
+        Row(
+            "GET",
+            members(coordinator=405, site_lead=405, admin=405, outsider=405, sponsor=404),
+            kwargs=prescreen.org_a_submitted_response,
+        ),
+        Row(
+            "POST",
+            members(
+                coordinator=To("/leads/"),
+                site_lead=To("/leads/"),
+                admin=To("/leads/"),
+                outsider=404,
+                sponsor=404,
+            ),
+            kwargs=prescreen.org_a_submitted_response,
+            data=prescreen.likely_fit,
+        ),
+    ],
+    "prescreen_review": [
+        Row(
+            "GET",
+            members(coordinator=405, site_lead=405, admin=405, outsider=405, sponsor=404),
+            kwargs=prescreen.org_a_response_needing_review,
+        ),
+        Row(
+            "POST",
+            members(
+                coordinator=To("/leads/"),
+                site_lead=To("/leads/"),
+                admin=To("/leads/"),
+                outsider=404,
+                sponsor=404,
+            ),
+            kwargs=prescreen.org_a_response_needing_review,
+            data=prescreen.study_team_found_a_fit,
+        ),
     ],
     "dashboard": [Row("GET", members(coordinator=403))],
     "sponsor_reports": [

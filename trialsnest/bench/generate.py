@@ -2,7 +2,8 @@
 
 Organizations own sites whose sizes follow a power law (the largest site holds about 7 % of
 the leads, the median far fewer). Every lead satisfies the lead invariant; timelines average
-five activities, and one lead in a thousand has exactly fifty (the lead-page benchmark).
+five activities, and one lead in a thousand has exactly fifty (the lead-page benchmark). About a
+third of the leads have a prescreen (trialsnest/bench/prescreen.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, ActionKind, Blocker, Source, Status
+from trialsnest.bench.prescreen import generate_prescreens
 from trialsnest.bench.records import generate_records
 from trialsnest.lib.db import copy_rows
 
@@ -132,7 +134,9 @@ def generate(plan: Plan, say: Callable[[str], None] = lambda _: None) -> dict[st
     now = timezone.now()
     with transaction.atomic():
         made = _tenancy(plan, rng, now, say)
-        _leads(plan, rng, now, made, say)
+        leads = _leads(plan, rng, now, made, say)
+        generate_prescreens(rng, made, leads, say)
+        del leads
         for table in ("leads_person", "leads_lead"):
             Ids(table).sync()
     with connection.cursor() as cursor:
@@ -243,7 +247,8 @@ ACTIVITY_COLUMNS = [
 
 def _leads(
     plan: Plan, rng: random.Random, now: datetime, made: dict[str, Any], say: Callable[[str], None]
-) -> None:
+) -> list[tuple[Any, ...]]:
+    """The leads written (their rows: the prescreens are made from them)."""
     sites = made["sites"]
     site_choices = rng.choices(range(len(sites)), plan.site_weights, k=plan.leads)
     statuses, weights = zip(*STATUS_MIX, strict=True)
@@ -275,6 +280,7 @@ def _leads(
     count = copy_rows("leads_activity", ACTIVITY_COLUMNS, _activities(rng, leads, made))
     say(f"{count} activities copied")
     generate_records(rng, now, made, leads, say)
+    return leads
 
 
 def _lead_row(

@@ -71,6 +71,13 @@ def _text(module: dict[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
+def _flag(module: dict[str, Any], key: str, where: str) -> bool | None:
+    value = module.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise CtgovError(f"{where}.{key} should be true or false")
+
+
 def parse_study(study: Any, where: str = "study") -> StudyRecord:
     protocol = _dict(_dict(study, where).get("protocolSection"), f"{where}.protocolSection")
     if not protocol:
@@ -111,6 +118,7 @@ def parse_study(study: Any, where: str = "study") -> StudyRecord:
             "minimum_age": _text(eligibility, "minimumAge", nct_id)[:40],
             "maximum_age": _text(eligibility, "maximumAge", nct_id)[:40],
             "sex": _text(eligibility, "sex", nct_id)[:10],
+            "healthy_volunteers": _flag(eligibility, "healthyVolunteers", nct_id),
             "locations": [_location(loc, nct_id) for loc in locations],
         },
     )

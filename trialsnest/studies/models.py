@@ -47,6 +47,8 @@ class Study(models.Model):
     minimum_age = models.CharField(max_length=40, blank=True)
     maximum_age = models.CharField(max_length=40, blank=True)
     sex = models.CharField(max_length=10, blank=True)
+    # The registry's "accepts healthy volunteers" (None: the record does not say).
+    healthy_volunteers = models.BooleanField(null=True, blank=True)
     locations = models.JSONField(default=list, blank=True)
     # The study's part of its StudySites' search vectors (study_search_vector); kept current by
     # Study.save(), which passes it on to them.

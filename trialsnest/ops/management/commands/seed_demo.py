@@ -12,6 +12,7 @@ from guardian.shortcuts import assign_perm
 
 from leads.demo_data import seed_leads
 from leads.models import Lead
+from prescreen.demo_data import seed_prescreens
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import Actor
 from trialsnest.studies.ctgov import read_file
@@ -148,6 +149,7 @@ class Command(BaseCommand):
             (organizations["Lakeside Research Network"], 3000),
             (organizations["Harbor Clinical Research"], 400),
         ):
+            seed_prescreens(organization)
             if not Lead.objects.filter(organization=organization).exists():
                 seed_leads(organization, count)
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
