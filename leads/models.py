@@ -23,6 +23,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+# Outreach's models are leads models kept in their own module (they import nothing of this one).
+from leads.outreach.models import (  # noqa: F401
+    InboundMessage,
+    MessageTemplate,
+    MessageTemplateVersion,
+    OutboundMessage,
+    OutreachSettings,
+)
 from trialsnest.lib.text import search_key_sql
 
 
@@ -115,6 +123,10 @@ class OptOut(models.Model):
     at = models.DateTimeField()
     evidence = models.TextField(blank=True)
     consent_text_version = models.CharField(max_length=40, blank=True)
+    # Lifted only by the person's own explicit opt-in (an SMS START from the same number):
+    # the entry stays, with when and what said so.
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_evidence = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-at"]
@@ -400,6 +412,7 @@ class ActivityKind(models.TextChoices):
     BLOCKER = "blocker", "Blocker"
     REPEAT_INTEREST = "repeat_interest", "Repeat interest"
     SNOOZE = "snooze", "Snoozed"
+    MESSAGE = "message", "Message"
 
 
 class Direction(models.TextChoices):
