@@ -155,7 +155,8 @@ def test_a_wish_to_stop_in_words_pauses_sms_until_the_owner_confirms(
     post_sms("please don't text me again")
 
     [inbound] = InboundMessage.objects.all()
-    assert inbound.needs_review and inbound.intent == "maybe_stop"
+    assert inbound.needs_review
+    assert inbound.intent == "maybe_stop"
     assert _opt_outs(sms_lead.person) == []
     paused = message_queue(
         person=sms_lead.person,
@@ -202,7 +203,8 @@ def test_an_unknown_number_is_kept_for_review(world: World, outreach, post_sms):
     post_sms("Who is this?", sender="+13125550777")
 
     [inbound] = InboundMessage.objects.all()
-    assert inbound.person is None and inbound.needs_review
+    assert inbound.person is None
+    assert inbound.needs_review
     assert inbound.organization_id == world.org_a.pk
 
 
@@ -223,7 +225,8 @@ def test_a_stop_on_another_organizations_webhook_never_touches_this_ones_person(
 
     assert _opt_outs(sms_lead.person) == []
     [inbound] = InboundMessage.objects.all()
-    assert inbound.organization_id == world.org_b.pk and inbound.person is None
+    assert inbound.organization_id == world.org_b.pk
+    assert inbound.person is None
 
 
 def test_an_unknown_token_is_a_404(outreach, post_sms):
@@ -297,9 +300,7 @@ def test_a_twilio_text_to_a_number_no_organization_has_is_a_404(sms_lead, twilio
 
 
 def test_the_token_url_decides_the_organization_for_twilio_too(world: World, sms_lead, twilio):
-    url = reverse(
-        "outreach_twilio_token", kwargs={"token": world.org_b.outreach.webhook_token}
-    )
+    url = reverse("outreach_twilio_token", kwargs={"token": world.org_b.outreach.webhook_token})
 
     assert twilio(_twilio_form("STOP"), url=url).status_code == 200
     assert _opt_outs(sms_lead.person) == []
