@@ -27,7 +27,7 @@ def zone_of_postal_code(postal_code: str) -> str:
     if len(digits) != 5 or not digits.isdigit():
         return ""
     try:
-        found = zipcodes.matching(digits)
+        found: list[dict[str, object]] = zipcodes.matching(digits)  # type: ignore[no-untyped-call]
     except (TypeError, ValueError):
         return ""
     zone = str(found[0].get("timezone") or "") if found else ""

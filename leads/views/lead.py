@@ -19,6 +19,7 @@ from leads.actions import ACTIONS, ROW_ACTIONS
 from leads.forms import AttemptForm, NoteForm
 from leads.gatekeepers import get_lead_for_user
 from leads.models import Lead, OptOut
+from leads.outreach.presenters import lead_outreach_panel
 from leads.presenters import leads_prefix, past_sla, queue_row, reason, timeline_entry
 from leads.services import LeadConflict, OptOutWarning
 from leads.views.queue import next_url, tab_of_url
@@ -46,6 +47,7 @@ def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str
         "note_form": forms.get("note") or NoteForm(),
         "activities": [timeline_entry(activity, tz) for activity in data["activities"]],
         "other_leads": data["other_leads"],
+        "outreach": lead_outreach_panel(lead),
     }
 
 

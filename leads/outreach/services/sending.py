@@ -19,9 +19,15 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from leads.models import ActivityKind, Direction, Lead, OutboundMessage, Person
+from leads.models import ActivityKind, Direction, Lead, Person
 from leads.outreach.backends import Sms, SmsError, sms_backend
-from leads.outreach.models import InboundMessage, MessageChannel, OutreachSettings, Purpose
+from leads.outreach.models import (
+    InboundMessage,
+    MessageChannel,
+    OutboundMessage,
+    OutreachSettings,
+    Purpose,
+)
 from leads.outreach.quiet_hours import recipient_zones, window_opens
 from leads.outreach.rendering import email_html
 from leads.services.people import opted_out_of

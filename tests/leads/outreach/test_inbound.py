@@ -114,9 +114,9 @@ def test_only_an_explicit_start_from_the_same_number_opts_back_in(
 
     post_sms("START")
 
-    entry.refresh_from_db()
-    assert entry.lifted_at is not None
-    assert "START" in entry.lifted_evidence
+    [lifted] = _opt_outs(sms_lead.person)
+    assert lifted.lifted_at is not None
+    assert "START" in lifted.lifted_evidence
     sms_lead.person.refresh_from_db()
     assert sms_lead.person.consent_sms is True
     assert len(_replies(Purpose.OPT_IN_CONFIRMATION)) == 1

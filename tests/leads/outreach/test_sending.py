@@ -120,6 +120,7 @@ def test_an_email_goes_through_djangos_mail_with_an_escaped_html_part(
     message.refresh_from_db()
     assert message.status == Status.SENT
     [sent] = mail.outbox
+    assert isinstance(sent, mail.EmailMultiAlternatives)
     assert (sent.subject, sent.to) == ("Your visit", [sms_lead.person.email])
     assert sent.body == "<b>Hi</b>"
     html, _ = sent.alternatives[0]

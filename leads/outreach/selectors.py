@@ -1,0 +1,48 @@
+"""Outreach reads: a lead's messages, the inbox to review, an organization's templates."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from leads.models import Lead
+from leads.outreach.models import (
+    InboundMessage,
+    MessageTemplate,
+    MessageTemplateVersion,
+    OutboundMessage,
+)
+
+
+def lead_messages(lead: Lead, limit: int = 10) -> list[OutboundMessage]:
+    return list(OutboundMessage.objects.filter(lead=lead).order_by("-created_at", "-id")[:limit])
+
+
+def lead_pending_reviews(lead: Lead) -> list[InboundMessage]:
+    """The person's replies that read as a wish to stop, waiting for the owner."""
+    return list(
+        InboundMessage.objects.filter(
+            person_id=lead.person_id, needs_review=True, reviewed_at__isnull=True
+        ).order_by("received_at")[:5]
+    )
+
+
+def inbox(scope: Q, limit: int = 100) -> list[InboundMessage]:
+    return list(
+        InboundMessage.objects.filter(scope, needs_review=True, reviewed_at__isnull=True)
+        .select_related("person", "lead")
+        .order_by("received_at", "id")[:limit]
+    )
+
+
+def templates_of(organization_id: int, *, active_only: bool = False) -> QuerySet[MessageTemplate]:
+    """An organization's templates, each with its versions newest first (`versions`)."""
+    queryset = MessageTemplate.objects.filter(organization_id=organization_id)
+    if active_only:
+        queryset = queryset.filter(is_active=True)
+    return queryset.prefetch_related(
+        Prefetch("versions", queryset=MessageTemplateVersion.objects.order_by("-number"))
+    ).order_by("name", "channel", "language")
+
+
+def latest_version(template: MessageTemplate) -> MessageTemplateVersion | None:
+    return template.versions.order_by("-number").first()
