@@ -128,7 +128,7 @@ def message_new(request: TenantRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def template_list(request: TenantRequest) -> HttpResponse:
     membership = active_membership(request)
-    form = TemplateForm(request.POST or None)
+    form = TemplateForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -155,7 +155,7 @@ def template_detail(request: TenantRequest, code: str) -> HttpResponse:
     template = get_template_for_user(request, code)
     latest = latest_version(template)
     initial = {"subject": latest.subject, "body": latest.body} if latest else {}
-    form = VersionForm(request.POST or None, initial=initial)
+    form = VersionForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -227,7 +227,7 @@ def outreach_settings(request: TenantRequest) -> HttpResponse:
     membership = active_membership(request)
     current, _ = OutreachSettings.objects.get_or_create(organization_id=membership.organization_id)
     initial = {"sms_number": current.sms_number, "help_contact": current.help_contact}
-    form = OutreachSettingsForm(request.POST or None, initial=initial)
+    form = OutreachSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
