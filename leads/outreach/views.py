@@ -74,7 +74,7 @@ def _version(lead: Lead, data: dict[str, Any]) -> MessageTemplateVersion | None:
 def message_new(request: TenantRequest, code: str) -> HttpResponse:
     lead = get_lead_for_user(request, code)
     membership = active_membership(request)
-    status = 200
+    status, problem = 200, ""
     if request.method == "POST":
         form = MessageForm(request.POST)
         if form.is_valid():
@@ -104,19 +104,17 @@ def message_new(request: TenantRequest, code: str) -> HttpResponse:
         if request.GET.get("template"):
             template = get_template_for_user(request, request.GET["template"])
         initial: dict[str, Any] = {"channel": request.GET.get("channel", "sms")}
-        problem = ""
         if template is not None:
             try:
                 initial.update(_prefill(lead, template))
             except ValidationError as exc:
                 problem = " ".join(exc.messages)
         form = MessageForm(initial=initial)
-        if problem:
-            form.add_error(None, problem)
     body = form["body"].value() or ""
     context = {
         "lead": lead,
         "form": form,
+        "problem": problem,
         "segments": sms_segments(str(body)) if body else None,
         "templates": templates_of(membership.organization_id, active_only=True),
     }
