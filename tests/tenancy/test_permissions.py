@@ -584,7 +584,7 @@ def _a_message(world: World) -> dict[str, Any]:
 
 def outreach_member(**overrides: int | To) -> dict[str, int | To]:
     """Outreach pages: org A's objects are a 404 to the outsider and sponsors get a 404."""
-    return members(**{"sponsor": 404, **overrides})  # type: ignore[arg-type]
+    return members(**{"sponsor": 404, **overrides})
 
 
 OUTREACH_MATRIX: dict[str, list[Row]] = {

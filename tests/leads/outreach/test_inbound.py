@@ -109,16 +109,14 @@ def test_only_an_explicit_start_from_the_same_number_opts_back_in(
 
     [entry] = _opt_outs(sms_lead.person)
     assert entry.lifted_at is None
-    sms_lead.person.refresh_from_db()
-    assert sms_lead.person.consent_sms is False
+    assert Person.objects.get(pk=sms_lead.person_id).consent_sms is False
 
     post_sms("START")
 
     [lifted] = _opt_outs(sms_lead.person)
     assert lifted.lifted_at is not None
     assert "START" in lifted.lifted_evidence
-    sms_lead.person.refresh_from_db()
-    assert sms_lead.person.consent_sms is True
+    assert Person.objects.get(pk=sms_lead.person_id).consent_sms is True
     assert len(_replies(Purpose.OPT_IN_CONFIRMATION)) == 1
 
 

@@ -124,7 +124,7 @@ def test_an_email_goes_through_djangos_mail_with_an_escaped_html_part(
     assert (sent.subject, sent.to) == ("Your visit", [sms_lead.person.email])
     assert sent.body == "<b>Hi</b>"
     html, _ = sent.alternatives[0]
-    assert "&lt;b&gt;Hi&lt;/b&gt;" in html
+    assert "&lt;b&gt;Hi&lt;/b&gt;" in str(html)
     assert message.provider_id == sent.extra_headers["Message-ID"]
 
 
