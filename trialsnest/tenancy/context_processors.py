@@ -9,13 +9,14 @@ from django.http import HttpRequest
 from trialsnest.tenancy.models import Membership, Role
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    Role.COORDINATOR: [("queue", "Queue")],
+    Role.COORDINATOR: [("queue", "Queue"), ("outreach_inbox", "Replies")],
     Role.SITE_LEAD: [
         ("queue", "Queue"),
         ("dashboard", "Dashboard"),
         ("team", "Team"),
         ("import_list", "Imports"),
         ("duplicate_list", "Duplicates"),
+        ("outreach_inbox", "Replies"),
     ],
     Role.ORG_ADMIN: [
         ("queue", "Queue"),
@@ -23,6 +24,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("team", "Team"),
         ("import_list", "Imports"),
         ("duplicate_list", "Duplicates"),
+        ("outreach_inbox", "Replies"),
         ("settings_users", "Settings"),
     ],
     "sponsor": [("sponsor_reports", "Reports")],
