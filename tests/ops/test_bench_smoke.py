@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from leads.models import Activity, Lead
+from leads.models import Activity, Lead, OptOut
 from trialsnest.ops.models import OutboxMessage
 
 KEYS = {
@@ -47,6 +47,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "interest_form",
         "interest_form_redis_down",
         "reassign_all",
+        "inbound_sms",
     }
     for result in results:
         assert set(result) == KEYS
@@ -60,6 +61,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "interest_form",
             "interest_form_redis_down",
             "reassign_all",
+            "inbound_sms",
         ):
             assert 0 < result["queries"] <= 10
             assert result["floor_ms"] > 0
@@ -70,6 +72,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     down = next(r for r in results if r["scenario"] == "interest_form_redis_down")
     assert down["rps"] > 0
     assert not OutboxMessage.objects.exists()  # what the benchmark left waiting is removed
+    texts = next(r for r in results if r["scenario"] == "inbound_sms")
+    assert texts["rps"] > 0
+    assert not OptOut.objects.exists()  # the opt-outs it recorded are removed
     reassign = next(r for r in results if r["scenario"] == "reassign_all")
     assert reassign["p50_ms"] > 0
     assert reassign["rows_per_s"] > 0
