@@ -42,7 +42,7 @@ def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str
         "past_sla": past_sla(lead, now),
         "more_actions": _more_actions(lead),
         "snoozed": bool(lead.snoozed_until and lead.snoozed_until > now),
-        "opt_outs": list(OptOut.objects.filter(person_id=lead.person_id)),
+        "opt_outs": list(OptOut.objects.filter(person_id=lead.person_id, lifted_at__isnull=True)),
         "attempt_form": forms.get("attempt") or AttemptForm(lead=lead),
         "note_form": forms.get("note") or NoteForm(),
         "activities": [timeline_entry(activity, tz) for activity in data["activities"]],

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from leads.models import ActivityKind, Direction, Lead, OptOut, Person
@@ -55,7 +56,8 @@ def _latest_lead(person: Person) -> Lead | None:
     return (
         Lead.objects.filter(person=person)
         .select_related("study_site__site")
-        .order_by("closed_at", "-received_at")  # open leads first (no closing time)
+        # Open leads first (no closing time), then the latest.
+        .order_by(F("closed_at").asc(nulls_first=True), "-received_at")
         .first()
     )
 

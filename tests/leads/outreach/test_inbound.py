@@ -302,3 +302,18 @@ def test_the_token_url_decides_the_organization_for_twilio_too(world: World, sms
 
     assert twilio(_twilio_form("STOP"), url=url).status_code == 200
     assert _opt_outs(sms_lead.person) == []
+
+
+def test_a_reply_goes_to_the_persons_open_lead_rather_than_a_closed_one(
+    world: World, sms_lead, post_sms
+):
+    from leads.services import lead_change_status
+
+    closed = new_lead(study_site=world.study_site_a2, person=sms_lead.person)
+    lead_change_status(
+        lead=closed, status="closed", close_reason="not_interested", actor=actor_of(world)
+    )
+
+    post_sms("Tuesday works")
+
+    assert InboundMessage.objects.get().lead == sms_lead
