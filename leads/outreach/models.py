@@ -160,8 +160,11 @@ class OutboundMessage(models.Model):
             ),
         ]
         indexes = [
-            # The beat scan of held messages that may go now.
+            # The beat scans: held messages that may go now, queued ones whose task was lost.
             models.Index(fields=["hold_until"], condition=Q(status="held"), name="outbound_held"),
+            models.Index(
+                fields=["created_at"], condition=Q(status="queued"), name="outbound_queued"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from leads.outreach.services.sending import held_messages_release, message_deliver
+from leads.outreach.services.sending import (
+    held_messages_release,
+    message_deliver,
+    messages_requeue_stale,
+)
 from trialsnest.celery import durable_task
 
 
@@ -17,5 +21,6 @@ def deliver_message(message_id: int) -> str:
 
 @shared_task
 def release_held_messages() -> int:
-    """Beat, every minute: messages held for quiet hours whose window has opened."""
-    return held_messages_release()
+    """Beat, every minute: messages held for quiet hours whose window has opened, and queued
+    messages whose task was lost."""
+    return held_messages_release() + messages_requeue_stale()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
 
@@ -34,7 +34,7 @@ from leads.services.people import opted_out_of
 from leads.services.timeline import activity_add
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.text import NOTE_MAX, check_text
-from trialsnest.ops.outbox import enqueue
+from trialsnest.ops.outbox import enqueue, enqueue_swept
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ Status = OutboundMessage.Status
 DELIVER_TASK = "leads.outreach.tasks.deliver_message"
 SMS_MAX = 1600  # ten segments: the most a provider joins into one text
 HELD_BATCH = 500
+# A queued message still queued after this long lost its task (a crash between commit and
+# publish): the beat sends it again (the task is safe to run twice).
+STALE_QUEUED = timedelta(minutes=2)
 
 
 def message_queue(
@@ -94,7 +97,9 @@ def message_queue(
                 message.save(update_fields=["status", "reason"])
             _record(message, actor, "message.queued", text=body)
             if not reason:
-                enqueue(DELIVER_TASK, message.pk)
+                # The message row is its own outbox: messages_requeue_stale finds one whose
+                # publish was lost, so while the broker answers no outbox row is written.
+                enqueue_swept(DELIVER_TASK, message.pk)
     except IntegrityError:
         # The same key, queued at the same moment by another request: that one is the message.
         found = _by_key(person.organization_id, key)
@@ -270,4 +275,17 @@ def held_messages_release(*, now: datetime | None = None, limit: int = HELD_BATC
         OutboundMessage.objects.filter(pk__in=ids).update(status=Status.QUEUED, hold_until=None)
         for message_id in ids:
             enqueue(DELIVER_TASK, message_id)
+    return len(ids)
+
+
+def messages_requeue_stale(*, now: datetime | None = None, limit: int = HELD_BATCH) -> int:
+    """Beat: queued messages whose task never came (its publish was lost) are queued again."""
+    now = now or timezone.now()
+    ids = list(
+        OutboundMessage.objects.filter(status=Status.QUEUED, created_at__lt=now - STALE_QUEUED)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    for message_id in ids:
+        enqueue_swept(DELIVER_TASK, message_id)
     return len(ids)

@@ -217,3 +217,20 @@ def test_each_outcome_is_on_the_timeline_and_in_the_audit_trail(
     assert [e.data["status"] for e in entries] == ["queued", "sent"]
     events = AuditEvent.objects.filter(object_id=str(message.code))
     assert sorted(events.values_list("action", flat=True)) == ["message.queued", "message.sent"]
+
+
+def test_a_queued_message_whose_task_was_lost_is_sent_by_the_beat_scan(
+    world: World, sms_lead, sms_outbox, daytime, django_capture_on_commit_callbacks
+):
+    from leads.outreach.tasks import release_held_messages
+
+    message = _queue(world, sms_lead)  # committed, but its task never ran (no commit here)
+    assert release_held_messages() == 0  # not stale yet
+
+    daytime.shift(180)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert release_held_messages() == 1  # its task runs (Celery is eager in tests)
+
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(sms_outbox.sent()) == 1
