@@ -77,6 +77,9 @@ try:
     SMS_URL = env.str("SMS_URL", "console://" if DEBUG else "")
     TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", "")
     TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", "")
+    # Where Twilio sends delivery reports: https://<host>/outreach/sms/twilio/status/ (unset:
+    # a text stays "sent").
+    TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", "")
 except EnvError as exc:
     if "EMAIL_URL" in str(exc) and not env.str("EMAIL_URL", ""):
         raise ImproperlyConfigured(

@@ -74,7 +74,11 @@ class TwilioSmsBackend:
         from twilio.base.exceptions import TwilioException
 
         try:
-            message = self.client.messages.create(to=sms.to, from_=sms.from_, body=sms.body)
+            callback = settings.TWILIO_STATUS_CALLBACK_URL
+            extra = {"status_callback": callback} if callback else {}
+            message = self.client.messages.create(
+                to=sms.to, from_=sms.from_, body=sms.body, **extra
+            )
         except TwilioException as exc:
             raise SmsError(f"Twilio: {exc}"[:300]) from exc
         return str(message.sid)

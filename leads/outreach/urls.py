@@ -13,6 +13,7 @@ urlpatterns = [
     path("outreach/settings/", views.outreach_settings, name="outreach_settings"),
     # Webhooks: no session; the token or Twilio's signature and receiving number decide.
     path("outreach/sms/twilio/", webhooks.twilio_inbound, name="outreach_twilio"),
+    path("outreach/sms/twilio/status/", webhooks.twilio_status, name="outreach_twilio_status"),
     path("outreach/sms/twilio/<str:token>/", webhooks.twilio_inbound, name="outreach_twilio_token"),
     path("outreach/sms/<str:token>/", webhooks.sms_inbound, name="outreach_sms_inbound"),
 ]

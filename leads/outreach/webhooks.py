@@ -3,7 +3,9 @@ Twilio by the number the text was sent to: a phone is never looked up across org
 
 - POST /outreach/sms/<token>/: provider-neutral JSON {"from", "to", "body", "id"};
 - POST /outreach/sms/twilio/ and /outreach/sms/twilio/<token>/: Twilio's form, its
-  X-Twilio-Signature checked with the account's auth token (an invalid one is a 403).
+  X-Twilio-Signature checked with the account's auth token (an invalid one is a 403);
+- POST /outreach/sms/twilio/status/: Twilio's delivery reports (signed the same way), which
+  mark a sent message delivered or failed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from leads.outreach.models import OutreachSettings
 from leads.outreach.services.inbound import inbound_sms_receive
+from leads.outreach.services.sending import message_delivery_report
 from trialsnest.lib.phones import e164
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -89,3 +92,18 @@ def twilio_inbound(request: HttpRequest, token: str = "") -> HttpResponse:
     )
     # The replies (confirmations, help) go out as messages of their own, not as TwiML.
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not twilio_signature_valid(request):
+        return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
+    found = message_delivery_report(
+        provider_id=request.POST.get("MessageSid", ""),
+        report=request.POST.get("MessageStatus", ""),
+        error=request.POST.get("ErrorCode", "")[:20],
+    )
+    if found is None:
+        raise Http404("Not found.")
+    return HttpResponse(status=204)

@@ -650,6 +650,7 @@ OUTREACH_MATRIX: dict[str, list[Row]] = {
     # needs an organization's token, and an unknown one is a 404.
     "outreach_twilio": [Row("GET", everyone(405)), Row("POST", everyone(403))],
     "outreach_twilio_token": [Row("POST", everyone(403), kwargs=_org_a_webhook)],
+    "outreach_twilio_status": [Row("GET", everyone(405)), Row("POST", everyone(403))],
     "outreach_sms_inbound": [
         Row("GET", everyone(405), kwargs=_org_a_webhook),
         Row("POST", everyone(404), kwargs=lambda world: {"token": "not-a-token"}),

@@ -219,6 +219,34 @@ def _send(message: OutboundMessage) -> str:
     return message_id
 
 
+# A provider's delivery report (Twilio's MessageStatus) and what it makes of a sent message.
+DELIVERY_REPORTS = {
+    "delivered": Status.DELIVERED,
+    "undelivered": Status.FAILED,
+    "failed": Status.FAILED,
+}
+
+
+@transaction.atomic
+def message_delivery_report(*, provider_id: str, report: str, error: str = "") -> str | None:
+    """The provider says what became of a sent message; None when no message has this id.
+    Reports of other states (queued, sent...) and repeats change nothing."""
+    message = (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .select_related("lead")
+        .filter(provider_id=provider_id, channel=MessageChannel.SMS)
+        .exclude(provider_id="")
+        .first()
+    )
+    if message is None:
+        return None
+    status = DELIVERY_REPORTS.get(report)
+    if status is None or message.status not in (Status.SENT, Status.SENDING):
+        return message.status
+    reason = f"The carrier reports {report}" + (f" (error {error})." if error else ".")
+    return _settle(message, status, reason="" if status == Status.DELIVERED else reason)
+
+
 def _settle(message: OutboundMessage, status: str, **fields: Any) -> str:
     """Record the outcome: the message, its audit row and a line on the lead's timeline."""
     message.status = status

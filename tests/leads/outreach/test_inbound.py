@@ -317,3 +317,57 @@ def test_a_reply_goes_to_the_persons_open_lead_rather_than_a_closed_one(
     post_sms("Tuesday works")
 
     assert InboundMessage.objects.get().lead == sms_lead
+
+
+def _sent_text(world: World, lead) -> OutboundMessage:
+    message = message_queue(
+        person=lead.person, lead=lead, channel="sms", body="Hello", actor=actor_of(world),
+        idempotency_key="report",
+    )  # fmt: skip
+    message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    return message
+
+
+def test_twilios_delivery_report_marks_the_text_delivered(world: World, sms_lead, twilio):
+    message = _sent_text(world, sms_lead)
+    url = reverse("outreach_twilio_status")
+
+    form = {"MessageSid": message.provider_id, "MessageStatus": "delivered"}
+    assert twilio(form, url=url).status_code == 204
+
+    message.refresh_from_db()
+    assert message.status == OutboundMessage.Status.DELIVERED
+    assert twilio({**form, "MessageStatus": "sent"}, url=url).status_code == 204
+    assert OutboundMessage.objects.get(pk=message.pk).status == OutboundMessage.Status.DELIVERED
+
+
+def test_an_undelivered_report_fails_the_text_with_the_carriers_error(
+    world: World, sms_lead, twilio
+):
+    message = _sent_text(world, sms_lead)
+    form = {"MessageSid": message.provider_id, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+
+    twilio(form, url=reverse("outreach_twilio_status"))
+
+    message.refresh_from_db()
+    assert message.status == OutboundMessage.Status.FAILED
+    assert message.reason == "The carrier reports undelivered (error 30003)."
+
+
+def test_a_delivery_report_without_a_valid_signature_changes_nothing(
+    world: World, sms_lead, twilio
+):
+    message = _sent_text(world, sms_lead)
+    form = {"MessageSid": message.provider_id, "MessageStatus": "failed"}
+
+    response = twilio(form, signature="forged", url=reverse("outreach_twilio_status"))
+
+    assert response.status_code == 403
+    assert OutboundMessage.objects.get(pk=message.pk).status == OutboundMessage.Status.SENT
+
+
+def test_a_delivery_report_for_an_unknown_message_is_a_404(sms_lead, twilio):
+    form = {"MessageSid": "SM" + "9" * 32, "MessageStatus": "delivered"}
+
+    assert twilio(form, url=reverse("outreach_twilio_status")).status_code == 404
