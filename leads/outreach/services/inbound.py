@@ -201,9 +201,12 @@ def _reply(
 ) -> None:
     if person is None:
         return
-    settings = OutreachSettings.objects.filter(organization_id=message.organization_id).first()
     organization = message.lead.study_site.site.name if message.lead else ""
-    contact = (settings.help_contact if settings else "") or "Reply to reach our team."
+    contact = ""
+    if purpose == Purpose.HELP:  # only HELP names the contact: confirmations read nothing
+        settings = OutreachSettings.objects.filter(organization_id=message.organization_id)
+        contact = str(settings.values_list("help_contact", flat=True).first() or "")
+    contact = contact or "Reply to reach our team."
     language = "es" if person.preferred_language.startswith("es") else "en"
     message_queue(
         person=person,
