@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from leads.models import Lead
+from leads.models import OPEN_Q, Lead
 from leads.outreach.models import (
     InboundMessage,
     MessageTemplate,
     MessageTemplateVersion,
     OutboundMessage,
 )
+from leads.selectors import visible_leads
+from trialsnest.tenancy.models import Membership
 
 
 def lead_messages(lead: Lead, limit: int = 10) -> list[OutboundMessage]:
@@ -46,3 +48,13 @@ def templates_of(organization_id: int, *, active_only: bool = False) -> QuerySet
 
 def latest_version(template: MessageTemplate) -> MessageTemplateVersion | None:
     return template.versions.order_by("-number").first()
+
+
+def preview_leads(membership: Membership, limit: int = 10) -> list[Lead]:
+    """Leads to preview a template with: the top of the member's queue (its index serves it)."""
+    return list(
+        visible_leads(membership)
+        .filter(OPEN_Q)
+        .select_related("person")
+        .order_by("attention_at", "id")[:limit]
+    )

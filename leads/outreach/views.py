@@ -31,7 +31,7 @@ from leads.outreach.gatekeepers import (
 from leads.outreach.models import MessageTemplate, MessageTemplateVersion, OutreachSettings
 from leads.outreach.rendering import VARIABLES, render_version
 from leads.outreach.segments import sms_segments
-from leads.outreach.selectors import inbox, latest_version, templates_of
+from leads.outreach.selectors import inbox, latest_version, preview_leads, templates_of
 from leads.outreach.services.reviews import inbound_review
 from leads.outreach.services.sending import message_queue
 from leads.outreach.services.templates import message_template_create, message_template_edit
@@ -183,6 +183,7 @@ def template_detail(request: TenantRequest, code: str) -> HttpResponse:
         "preview": preview,
         "segments": sms_segments(latest.body) if latest else None,
         "variables": VARIABLES,
+        "preview_leads": preview_leads(active_membership(request)),
     }
     return render(request, "leads/outreach/template.html", context, status=status)
 
