@@ -570,13 +570,17 @@ def test_a_refused_share_leaves_the_study_site_unchanged(world: World):
 
 
 def test_the_navigation_shows_only_what_each_role_may_use(world: World):
-    assert _nav_links(signed_in(world.coordinator.user).get("/queue/")) == ["/queue/"]
+    assert _nav_links(signed_in(world.coordinator.user).get("/queue/")) == [
+        "/queue/",
+        "/outreach/inbox/",
+    ]
     assert _nav_links(signed_in(world.site_lead.user).get("/queue/")) == [
         "/queue/",
         "/dashboard/",
         "/team/",
         "/imports/",
         "/people/duplicates/",
+        "/outreach/inbox/",
     ]
     assert _nav_links(signed_in(world.admin.user).get("/queue/")) == [
         "/queue/",
@@ -584,6 +588,7 @@ def test_the_navigation_shows_only_what_each_role_may_use(world: World):
         "/team/",
         "/imports/",
         "/people/duplicates/",
+        "/outreach/inbox/",
         "/settings/",
     ]
     assert _nav_links(signed_in(world.sponsor_viewer).get("/reports/")) == ["/reports/"]
