@@ -371,3 +371,27 @@ def test_a_delivery_report_for_an_unknown_message_is_a_404(sms_lead, twilio):
     form = {"MessageSid": "SM" + "9" * 32, "MessageStatus": "delivered"}
 
     assert twilio(form, url=reverse("outreach_twilio_status")).status_code == 404
+
+
+def test_a_stop_from_a_households_phone_opts_out_everyone_of_that_number_once(
+    world: World, sms_lead, post_sms, sms_outbox
+):
+    partner = new_lead(
+        study_site=world.study_site_a2, person__phone=sms_lead.person.phone,
+        person__first_name="Jon",
+    ).person  # fmt: skip
+
+    post_sms("STOP")
+
+    assert len(_opt_outs(sms_lead.person)) == 1
+    assert len(_opt_outs(partner)) == 1
+    assert len(sms_outbox.sent()) == 1  # one confirmation to the one number
+
+
+def test_the_same_phone_in_another_organization_is_not_opted_out(world: World, sms_lead, post_sms):
+    elsewhere = new_lead(study_site=world.study_site_b, person__phone=sms_lead.person.phone)
+
+    post_sms("STOP")
+
+    assert len(_opt_outs(sms_lead.person)) == 1
+    assert _opt_outs(elsewhere.person) == []
