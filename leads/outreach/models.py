@@ -222,6 +222,8 @@ class InboundMessage(models.Model):
                 name="inbound_to_review",
             ),
             models.Index(fields=["organization", "from_number"], name="inbound_from"),
+            # The owner's latest replies (the Replies page).
+            models.Index(fields=["organization", "-received_at"], name="inbound_recent"),
         ]
 
     def __str__(self) -> str:

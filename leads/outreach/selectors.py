@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from leads.models import OPEN_Q, Lead
 from leads.outreach.models import (
@@ -57,4 +60,22 @@ def preview_leads(membership: Membership, limit: int = 10) -> list[Lead]:
         .filter(OPEN_Q)
         .select_related("person")
         .order_by("attention_at", "id")[:limit]
+    )
+
+
+REPLIES_FOR = timedelta(days=7)
+
+
+def replies_to_owner(membership: Membership, limit: int = 50) -> list[InboundMessage]:
+    """The last week's texts from the people of the member's own leads, newest first: how an
+    owner hears of a reply."""
+    since = timezone.now() - REPLIES_FOR
+    return list(
+        InboundMessage.objects.filter(
+            organization_id=membership.organization_id,
+            received_at__gte=since,
+            lead__owner=membership,
+        )
+        .select_related("person", "lead")
+        .order_by("-received_at", "-id")[:limit]
     )

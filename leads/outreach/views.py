@@ -31,7 +31,13 @@ from leads.outreach.gatekeepers import (
 from leads.outreach.models import MessageTemplate, MessageTemplateVersion, OutreachSettings
 from leads.outreach.rendering import VARIABLES, render_version
 from leads.outreach.segments import sms_segments
-from leads.outreach.selectors import inbox, latest_version, preview_leads, templates_of
+from leads.outreach.selectors import (
+    inbox,
+    latest_version,
+    preview_leads,
+    replies_to_owner,
+    templates_of,
+)
 from leads.outreach.services.reviews import inbound_review
 from leads.outreach.services.sending import message_queue
 from leads.outreach.services.templates import message_template_create, message_template_edit
@@ -192,7 +198,10 @@ def template_detail(request: TenantRequest, code: str) -> HttpResponse:
 @member_required()
 @require_http_methods(["GET"])
 def inbox_list(request: TenantRequest) -> HttpResponse:
-    context = {"messages_to_review": inbox(visible_inbound(request)), "form": ReviewForm()}
+    context = {
+        "messages_to_review": inbox(visible_inbound(request)),
+        "replies": replies_to_owner(active_membership(request)),
+    }
     return render(request, "leads/outreach/inbox.html", context)
 
 

@@ -238,3 +238,15 @@ def test_one_number_cannot_serve_two_organizations(world: World, outreach):
 
     assert response.status_code == 422
     assert "Another organization sends from this number." in response.content.decode()
+
+
+def test_the_owner_hears_of_a_reply_on_the_replies_page(world: World, sms_lead, outreach):
+    inbound_sms_receive(
+        organization_id=world.org_a.pk, from_number=sms_lead.person.phone, body="Tuesday works"
+    )
+
+    owner_page = signed_in(sms_lead.owner.user).get(reverse("outreach_inbox")).content.decode()
+    other_page = signed_in(world.site_lead.user).get(reverse("outreach_inbox")).content.decode()
+
+    assert "Tuesday works" in owner_page
+    assert "Tuesday works" not in other_page  # not their lead, and nothing to review
