@@ -84,12 +84,14 @@ def inbound_sms_receive(
     received_at = received_at or timezone.now()
     body = _clean(body)
     number = e164(from_number) or from_number.strip()[:40]
-    people = list(
-        Person.objects.filter(
-            organization_id=organization_id, phone=number, merged_into__isnull=True
-        ).order_by("id")
-    )
     intent = Intent(classify(body))
+    people_of_number = Person.objects.filter(
+        organization_id=organization_id, phone=number, merged_into__isnull=True
+    ).order_by("id")
+    if intent in (Intent.OPT_OUT, Intent.OPT_IN):
+        # Two STOPs at once: the second waits and finds the first's opt-out (one confirmation).
+        people_of_number = people_of_number.select_for_update()
+    people = list(people_of_number)
     leads = {person.pk: _latest_lead(person) for person in people}
     first = people[0] if people else None
     try:
