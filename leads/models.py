@@ -23,6 +23,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+# Outreach's models are leads models kept in their own module (they import nothing of this one).
+from leads.outreach.models import (  # noqa: F401
+    InboundMessage,
+    MessageTemplate,
+    MessageTemplateVersion,
+    OutboundMessage,
+    OutreachSettings,
+)
 from trialsnest.lib.text import name_words_sql
 
 
@@ -108,6 +116,10 @@ class OptOut(models.Model):
     at = models.DateTimeField()
     evidence = models.TextField(blank=True)
     consent_text_version = models.CharField(max_length=40, blank=True)
+    # Lifted only by the person's own explicit opt-in (an SMS START from the same number):
+    # the entry stays, with when and what said so.
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_evidence = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-at"]
@@ -395,6 +407,7 @@ class ActivityKind(models.TextChoices):
     SNOOZE = "snooze", "Snoozed"
     # A record item of the lead moved (records app): data["detail"] says which and how.
     RECORDS = "records", "Records"
+    MESSAGE = "message", "Message"
 
 
 class Direction(models.TextChoices):

@@ -140,6 +140,12 @@ def timeline_entry(activity: Activity, tz: str) -> dict[str, str]:
         detail = _label(Blocker, data.get("blocker", "")) or "cleared"
     elif activity.kind == ActivityKind.RECORDS:
         detail = str(data.get("detail", ""))
+    elif activity.kind == ActivityKind.MESSAGE:
+        direction = _label(Direction, activity.direction).lower()
+        what = data.get("status") or data.get("intent", "").replace("_", " ")
+        detail = f"{_label(Channel, activity.channel)}, {direction}: {what}"
+        if data.get("reason"):
+            detail += f" ({data['reason']})"
     elif activity.kind == ActivityKind.SNOOZE and data.get("until"):
         detail = f"until {site_time(datetime.fromisoformat(data['until']), tz)}"
     else:

@@ -13,12 +13,15 @@ from django.utils import timezone
 from leads.intake.csv.runner import csv_import_resume_stale, csv_import_run
 from leads.intake.submissions import submission_process
 from leads.models import Submission
+from leads.outreach.tasks import deliver_message, release_held_messages
 from trialsnest.celery import durable_task
 from trialsnest.ops.outbox import enqueue_swept
 
 # Past this age a submission that still fails needs a person, not another retry.
 RETRY_FOR = timedelta(days=7)
 RETRY_BATCH = 500
+# Outreach keeps its tasks in its own package; named here so autodiscovery finds them.
+__all__ = ["deliver_message", "release_held_messages"]
 
 
 @durable_task()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 from django.urls.converters import StringConverter
 
 from leads.actions import ACTIONS
@@ -14,6 +14,7 @@ class ActionConverter(StringConverter):
 register_converter(ActionConverter, "lead_action")
 
 urlpatterns = [
+    path("", include("leads.outreach.urls")),
     path("queue/", queue.queue, name="queue"),
     path("queue/search/", queue.queue_search, name="queue_search"),
     path("queue/bulk/", queue.queue_bulk, name="queue_bulk"),

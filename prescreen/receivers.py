@@ -8,8 +8,8 @@ from typing import Any
 from django.dispatch import receiver
 
 from leads.intake.signals import submission_made_lead
-from leads.signals import lead_page_shown
 from leads.models import Lead, Submission
+from leads.signals import lead_page_shown
 from prescreen.models import QuestionnaireVersion, ResponseChannel
 from prescreen.presenters import lead_panel
 from prescreen.selectors import open_response

@@ -71,6 +71,12 @@ try:
     CSV_IMPORT_CHUNK_ROWS = env.int("CSV_IMPORT_CHUNK_ROWS", 5_000, validate=_positive)
     CSV_IMPORT_LEASE_SECONDS = env.int("CSV_IMPORT_LEASE_SECONDS", 120, validate=_positive)
     CSV_IMPORT_MAX_ATTEMPTS = env.int("CSV_IMPORT_MAX_ATTEMPTS", 5, validate=_positive)
+    # SMS: console:// (the log), file:///path or twilio:// (leads.outreach.backends); unset,
+    # a text fails saying so. Twilio's delivery reports go to TWILIO_STATUS_CALLBACK_URL.
+    SMS_URL = env.str("SMS_URL", "console://" if DEBUG else "")
+    TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", "")
+    TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", "")
+    TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", "")
 except EnvError as exc:
     if "EMAIL_URL" in str(exc) and not env.str("EMAIL_URL", ""):
         raise ImproperlyConfigured(
@@ -364,6 +370,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "retry-submissions": {"task": "leads.tasks.retry_submissions", "schedule": 300.0},
     # CSV imports whose worker died (its lease ran out) go to another worker.
     "resume-csv-imports": {"task": "leads.tasks.resume_csv_imports", "schedule": 60.0},
+    # Messages held for the recipient's quiet hours go once their window opens.
+    "release-held-messages": {"task": "leads.outreach.tasks.release_held_messages", "schedule": 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

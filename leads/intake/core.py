@@ -183,7 +183,9 @@ def _update_known_person(
         if not getattr(person, name):
             setattr(person, name, value)
             changed.append(name)
-    opted_out = set(person.opt_outs.values_list("channel", flat=True))
+    opted_out = set(
+        person.opt_outs.filter(lifted_at__isnull=True).values_list("channel", flat=True)
+    )
     for channel in Channel.values:
         granted = consent.get(channel) and channel not in opted_out
         if granted and not getattr(person, f"consent_{channel}"):

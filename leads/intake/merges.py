@@ -333,7 +333,10 @@ def _restore_suspicions(merge: PersonMerge, keep: Person, other: Person) -> None
 def _restore_values(
     merge: PersonMerge, keep: Person
 ) -> tuple[dict[str, tuple[Any, Any]], list[str]]:
-    opted_out = {f"consent_{c}" for c in keep.opt_outs.values_list("channel", flat=True)}
+    opted_out = {
+        f"consent_{c}"
+        for c in keep.opt_outs.filter(lifted_at__isnull=True).values_list("channel", flat=True)
+    }
     restored: dict[str, tuple[Any, Any]] = {}
     left = []
     for name, entry in sorted(merge.changed.items()):

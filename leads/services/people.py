@@ -104,7 +104,8 @@ def suspected_duplicates_record_many(
 
 
 def opted_out_of(person: Person, channel: str) -> bool:
-    return person.opt_outs.filter(channel=channel).exists()
+    """Whether an opt-out of the channel is in force (not lifted by the person's own opt-in)."""
+    return person.opt_outs.filter(channel=channel, lifted_at__isnull=True).exists()
 
 
 @transaction.atomic

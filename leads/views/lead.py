@@ -19,6 +19,7 @@ from leads.actions import ACTIONS, ROW_ACTIONS
 from leads.forms import AttemptForm, NoteForm
 from leads.gatekeepers import get_lead_for_user
 from leads.models import Lead, OptOut
+from leads.outreach.presenters import lead_outreach_panel
 from leads.presenters import leads_prefix, past_sla, queue_row, reason, timeline_entry
 from leads.services import LeadConflict, OptOutWarning
 from leads.signals import lead_page_shown
@@ -42,7 +43,7 @@ def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str
         "past_sla": past_sla(lead, now),
         "more_actions": _more_actions(lead),
         "snoozed": bool(lead.snoozed_until and lead.snoozed_until > now),
-        "opt_outs": list(OptOut.objects.filter(person_id=lead.person_id)),
+        "opt_outs": list(OptOut.objects.filter(person_id=lead.person_id, lifted_at__isnull=True)),
         "attempt_form": forms.get("attempt") or AttemptForm(lead=lead),
         "note_form": forms.get("note") or NoteForm(),
         "activities": [timeline_entry(activity, tz) for activity in data["activities"]],
@@ -52,6 +53,7 @@ def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str
             cast(tuple[str, Any], answer)
             for _, answer in lead_page_shown.send(sender=Lead, lead=lead, membership=membership)
         ),
+        "outreach": lead_outreach_panel(lead),
     }
 
 

@@ -21,7 +21,7 @@ def test_a_coordinator_signs_in_and_lands_on_the_queue(page, live_server, world)
     sign_in(page, live_server, world.coordinator.user.email)
     assert page.url == f"{live_server.url}/queue/"
     nav = page.get_by_role("navigation", name="Main")
-    assert nav.get_by_role("link").all_inner_texts() == ["Queue", "Providers"]
+    assert nav.get_by_role("link").all_inner_texts() == ["Queue", "Providers", "Replies"]
     assert page.console_errors == []
 
 
@@ -41,6 +41,7 @@ def test_htmx_runs_under_the_content_security_policy(page, live_server, world):
         "Imports",
         "Duplicates",
         "Providers",
+        "Replies",
         "Settings",
     ]
 

@@ -11,8 +11,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from leads.models import Activity, Lead
+from leads.models import Activity, Lead, OptOut
 from prescreen.models import PrescreenResponse, QuestionnaireVersion
+from records.models import RecordItem
 from trialsnest.ops.models import OutboxMessage
 
 KEYS = {
@@ -56,6 +57,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "interest_form_redis_down",
         "reassign_all",
         "prescreen_submit",
+        "inbound_sms",
     }
     for result in results:
         assert set(result) == KEYS
@@ -70,6 +72,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "interest_form_redis_down",
             "reassign_all",
             "prescreen_submit",
+            "inbound_sms",
         ):
             assert 0 < result["queries"] <= 10
             assert result["floor_ms"] > 0
@@ -83,6 +86,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     prescreen = next(r for r in results if r["scenario"] == "prescreen_submit")
     assert prescreen["p50_ms"] > 0
     assert 0 < prescreen["queries"] <= 60
+    texts = next(r for r in results if r["scenario"] == "inbound_sms")
+    assert texts["rps"] > 0
+    assert not OptOut.objects.exists()  # the opt-outs it recorded are removed
     reassign = next(r for r in results if r["scenario"] == "reassign_all")
     assert reassign["p50_ms"] > 0
     assert reassign["rows_per_s"] > 0

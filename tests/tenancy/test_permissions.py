@@ -790,6 +790,120 @@ MATRIX: dict[str, list[Row]] = {
 }
 
 
+# Outreach ------------------------------------------------------------------------------------
+
+
+def _org_a_template(world: World) -> dict[str, Any]:
+    from leads.outreach.services.templates import message_template_create
+
+    template = message_template_create(
+        organization=world.org_a, name="Hello", channel="sms", language="en", subject="",
+        body="Hi {{ first_name }}", actor=Actor(world.admin.user),
+    )  # fmt: skip
+    return {"code": template.code}
+
+
+def _org_a_reply_to_review(world: World) -> dict[str, Any]:
+    """A reply from an org-A lead's person (at study_site_a) that reads as a wish to stop."""
+    from leads.outreach.services.inbound import inbound_sms_receive
+
+    person = LeadFactory(study_site=world.study_site_a).person
+    message = inbound_sms_receive(
+        organization_id=world.org_a.pk, from_number=person.phone, body="wrong number"
+    )
+    return {"code": message.code}
+
+
+def _org_a_webhook(world: World) -> dict[str, Any]:
+    from leads.outreach.models import OutreachSettings
+
+    outreach, _ = OutreachSettings.objects.get_or_create(organization=world.org_a)
+    return {"token": outreach.webhook_token}
+
+
+def _a_message(world: World) -> dict[str, Any]:
+    return {"channel": "sms", "body": "Hello", "key": "permissions-matrix"}
+
+
+def outreach_member(**overrides: int | To) -> dict[str, int | To]:
+    """Outreach pages: org A's objects are a 404 to the outsider and sponsors get a 404."""
+    return members(**{"sponsor": 404, **overrides})
+
+
+OUTREACH_MATRIX: dict[str, list[Row]] = {
+    "outreach_message_new": [
+        Row("GET", outreach_member(outsider=404), kwargs=_org_a_lead),
+        Row(
+            "POST",
+            outreach_member(
+                coordinator=To("/leads/"),
+                site_lead=To("/leads/"),
+                admin=To("/leads/"),
+                outsider=404,
+            ),
+            kwargs=_org_a_lead,
+            data=_a_message,
+        ),
+    ],
+    # Templates and settings name no org-A object: the outsider sees their own organization's.
+    "outreach_templates": [
+        Row("GET", outreach_member(coordinator=403)),
+        Row("POST", outreach_member(coordinator=403, site_lead=422, admin=422, outsider=422)),
+    ],
+    "outreach_template": [
+        Row("GET", outreach_member(coordinator=403, outsider=404), kwargs=_org_a_template),
+        Row(
+            "POST",
+            outreach_member(coordinator=403, site_lead=422, admin=422, outsider=404),
+            kwargs=_org_a_template,
+        ),
+    ],
+    "outreach_inbox": [Row("GET", outreach_member())],
+    "outreach_inbox_review": [
+        Row(
+            "GET",
+            outreach_member(coordinator=405, site_lead=405, admin=405, outsider=405),
+            kwargs=_org_a_reply_to_review,
+        ),
+        Row(
+            "POST",
+            outreach_member(
+                coordinator=To("/outreach/inbox/"),
+                site_lead=To("/outreach/inbox/"),
+                admin=To("/outreach/inbox/"),
+                outsider=404,
+            ),
+            kwargs=_org_a_reply_to_review,
+            data=lambda world: {"decision": "resume"},
+        ),
+    ],
+    "outreach_settings": [
+        Row("GET", outreach_member(coordinator=403, site_lead=403)),
+        Row(
+            "POST",
+            outreach_member(
+                coordinator=403,
+                site_lead=403,
+                admin=To("/outreach/settings/"),
+                outsider=To("/outreach/settings/"),
+            ),
+        ),
+    ],
+    # Webhooks: no session counts. Twilio's need its signature (403 without); the JSON one
+    # needs an organization's token, and an unknown one is a 404.
+    "outreach_twilio": [Row("GET", everyone(405)), Row("POST", everyone(403))],
+    "outreach_twilio_token": [Row("POST", everyone(403), kwargs=_org_a_webhook)],
+    "outreach_twilio_status": [Row("GET", everyone(405)), Row("POST", everyone(403))],
+    "outreach_sms_inbound": [
+        Row("GET", everyone(405), kwargs=_org_a_webhook),
+        Row("POST", everyone(404), kwargs=lambda world: {"token": "not-a-token"}),
+        # A real token with an empty body: refused with a reason, whoever sends it.
+        Row("POST", everyone(400), kwargs=_org_a_webhook),
+    ],
+}
+MATRIX.update(OUTREACH_MATRIX)
+
+
 def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> set[str]:
     names: set[str] = set()
     for pattern in patterns:

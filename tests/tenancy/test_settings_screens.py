@@ -573,6 +573,7 @@ def test_the_navigation_shows_only_what_each_role_may_use(world: World):
     assert _nav_links(signed_in(world.coordinator.user).get("/queue/")) == [
         "/queue/",
         "/records/providers/",
+        "/outreach/inbox/",
     ]
     assert _nav_links(signed_in(world.site_lead.user).get("/queue/")) == [
         "/queue/",
@@ -581,6 +582,7 @@ def test_the_navigation_shows_only_what_each_role_may_use(world: World):
         "/imports/",
         "/people/duplicates/",
         "/records/providers/",
+        "/outreach/inbox/",
     ]
     assert _nav_links(signed_in(world.admin.user).get("/queue/")) == [
         "/queue/",
@@ -589,6 +591,7 @@ def test_the_navigation_shows_only_what_each_role_may_use(world: World):
         "/imports/",
         "/people/duplicates/",
         "/records/providers/",
+        "/outreach/inbox/",
         "/settings/",
     ]
     assert _nav_links(signed_in(world.sponsor_viewer).get("/reports/")) == ["/reports/"]

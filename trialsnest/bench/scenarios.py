@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from trialsnest.bench import csv_import, over_http, pages, prescreen, team
+from trialsnest.bench import csv_import, inbound_sms, over_http, pages, prescreen, team
 from trialsnest.bench.measure import Result
 
 # Rows of the csv_import scenario: 100,000 at full size, fewer for smoke runs (`--csv-rows`).
@@ -24,6 +24,8 @@ SCENARIOS: dict[str, Callable[[int, float], list[Result]]] = {
     "reassign_all": lambda runs, seconds: team.reassign_all(runs),
     # Score, save and confirm a complete prescreen (the lead moves on to records).
     "prescreen_submit": lambda runs, seconds: prescreen.prescreen_submit(runs),
+    # STOP texts through the webhook, each recorded as an opt-out (texts/s; all undone after).
+    "inbound_sms": lambda runs, seconds: inbound_sms.inbound_sms(seconds),
     # Last: it adds leads to the database the other scenarios measure.
     "csv_import": lambda runs, seconds: csv_import.csv_import_scenario(CSV_ROWS),
 }

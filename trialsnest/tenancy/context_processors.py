@@ -9,7 +9,11 @@ from django.http import HttpRequest
 from trialsnest.tenancy.models import Membership, Role
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    Role.COORDINATOR: [("queue", "Queue"), ("records_providers", "Providers")],
+    Role.COORDINATOR: [
+        ("queue", "Queue"),
+        ("records_providers", "Providers"),
+        ("outreach_inbox", "Replies"),
+    ],
     Role.SITE_LEAD: [
         ("queue", "Queue"),
         ("dashboard", "Dashboard"),
@@ -17,6 +21,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("import_list", "Imports"),
         ("duplicate_list", "Duplicates"),
         ("records_providers", "Providers"),
+        ("outreach_inbox", "Replies"),
     ],
     Role.ORG_ADMIN: [
         ("queue", "Queue"),
@@ -25,6 +30,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("import_list", "Imports"),
         ("duplicate_list", "Duplicates"),
         ("records_providers", "Providers"),
+        ("outreach_inbox", "Replies"),
         ("settings_users", "Settings"),
     ],
     "sponsor": [("sponsor_reports", "Reports")],

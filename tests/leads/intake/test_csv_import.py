@@ -556,4 +556,5 @@ def test_a_written_person_has_every_field_the_file_gave_and_the_attested_consent
     bo = Person.objects.get(organization=world.org_a, first_name="Bo")
     assert (bo.email, bo.date_of_birth, bo.postal_code) == ("", None, "")
     row = CsvImportRow.objects.get(csv_import=imp, line=2)
+    assert row.lead_id is not None
     assert Lead.objects.get(pk=row.lead_id).person_id == ana.pk == row.person_id

@@ -1,0 +1,319 @@
+"""Outbound messages: queued in the caller's transaction, checked and sent by a task.
+
+The checks run when the message is queued (so the member sees a refusal at once) and again when
+the task sends it, since consent, an opt-out or the clock may have changed in between. A
+message goes at most once: the task claims it (status `sending`, committed) before it talks to
+the provider, and a second run finds it claimed.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from leads.models import ActivityKind, Direction, Lead, Person
+from leads.outreach.backends import Sms, SmsError, sms_backend
+from leads.outreach.models import (
+    InboundMessage,
+    MessageChannel,
+    OutboundMessage,
+    OutreachSettings,
+    Purpose,
+)
+from leads.outreach.quiet_hours import recipient_zones, window_opens
+from leads.outreach.rendering import email_html
+from leads.services.people import opted_out_of
+from leads.services.timeline import activity_add
+from trialsnest.audit.services import Actor, audit_record
+from trialsnest.lib.text import NOTE_MAX, check_text
+from trialsnest.ops.outbox import enqueue, enqueue_swept
+
+logger = logging.getLogger(__name__)
+
+Status = OutboundMessage.Status
+DELIVER_TASK = "leads.outreach.tasks.deliver_message"
+SMS_MAX = 1600  # ten segments: the most a provider joins into one text
+HELD_BATCH = 500
+# A queued message still queued after this long lost its task (a crash between commit and
+# publish): the beat sends it again (the task is safe to run twice).
+STALE_QUEUED = timedelta(minutes=2)
+
+
+def message_queue(
+    *,
+    person: Person,
+    channel: str,
+    body: str,
+    actor: Actor,
+    idempotency_key: str,
+    lead: Lead | None = None,
+    subject: str = "",
+    purpose: str = Purpose.OUTREACH,
+    template_version_id: int | None = None,
+) -> OutboundMessage:
+    """Queue one message (or return the one this key already made: a retry never sends
+    twice). A message the checks refuse is kept, blocked, with the reason."""
+    if channel not in MessageChannel.values:
+        raise ValidationError({"channel": "Pick SMS or e-mail."})
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write the message."})
+    check_text(body, field="body", max_length=SMS_MAX if channel == "sms" else NOTE_MAX,
+               multiline=True)  # fmt: skip
+    if channel == MessageChannel.EMAIL and not subject.strip():
+        raise ValidationError({"subject": "Give the e-mail a subject."})
+    key = idempotency_key.strip()[:200]
+    if not key:
+        raise ValidationError("A message needs an idempotency key.")
+    existing = _by_key(person.organization_id, key)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            message = OutboundMessage.objects.create(
+                organization_id=person.organization_id,
+                lead=lead,
+                person=person,
+                channel=channel,
+                purpose=purpose,
+                idempotency_key=key,
+                to=_address(person, channel),
+                subject=subject.strip(),
+                body=body,
+                template_version_id=template_version_id,
+                created_by=actor.user,
+            )
+            reason = blocked_reason(message)
+            if reason:
+                message.status, message.reason = Status.BLOCKED, reason
+                message.save(update_fields=["status", "reason"])
+            _record(message, actor, "message.queued", text=body)
+            if not reason:
+                # The message row is its own outbox: messages_requeue_stale finds one whose
+                # publish was lost, so while the broker answers no outbox row is written.
+                enqueue_swept(DELIVER_TASK, message.pk)
+    except IntegrityError:
+        # The same key, queued at the same moment by another request: that one is the message.
+        found = _by_key(person.organization_id, key)
+        if found is None:
+            raise
+        return found
+    return message
+
+
+def _by_key(organization_id: int, key: str) -> OutboundMessage | None:
+    return OutboundMessage.objects.filter(
+        organization_id=organization_id, idempotency_key=key
+    ).first()
+
+
+def _address(person: Person, channel: str) -> str:
+    return person.phone if channel == MessageChannel.SMS else person.email
+
+
+def sms_paused(person: Person) -> InboundMessage | None:
+    """A reply of theirs that reads as a wish to stop, not yet confirmed or dismissed."""
+    return InboundMessage.objects.filter(
+        person=person,
+        intent=InboundMessage.Intent.MAYBE_STOP,
+        needs_review=True,
+        reviewed_at__isnull=True,
+    ).first()
+
+
+def blocked_reason(message: OutboundMessage) -> str:
+    """Why this message may not go to this person on this channel ("" when it may)."""
+    person = message.person
+    channel = MessageChannel(message.channel)
+    if not _address(person, channel):
+        return f"No {'phone number' if channel == 'sms' else 'e-mail address'} on file."
+    if message.purpose != Purpose.OUTREACH:
+        return ""  # an answer to their own keyword: carriers require it
+    if opted_out_of(person, channel):
+        return f"Opted out of {channel.label}."
+    if not person.consents_to(channel):
+        return f"No consent to {channel.label}."
+    if channel == MessageChannel.SMS:
+        pause = sms_paused(person)
+        if pause is not None:
+            return (
+                f"SMS paused: their reply of {pause.received_at:%Y-%m-%d} reads as a wish to "
+                "stop, and the owner has not confirmed yet."
+            )
+    return ""
+
+
+def _zones(message: OutboundMessage) -> tuple[str, ...]:
+    site_zone = message.lead.study_site.site.timezone if message.lead else ""
+    return recipient_zones(
+        postal_code=message.person.postal_code, phone=message.person.phone, site_zone=site_zone
+    )
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Check and send a queued (or held and now due) message; returns its status. Safe to run
+    twice: anything but a due message is left as it is."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            OutboundMessage.objects.select_for_update(of=("self",))
+            .select_related("person", "lead__study_site__site")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None:
+            return "missing"
+        due = message.status == Status.QUEUED or (
+            message.status == Status.HELD and message.hold_until and message.hold_until <= now
+        )
+        if not due:
+            return message.status
+        message.to = _address(message.person, message.channel)
+        reason = blocked_reason(message)
+        if reason:
+            return _settle(message, Status.BLOCKED, reason=reason)
+        zones = _zones(message)
+        opens = window_opens(now, zones) if message.purpose == Purpose.OUTREACH else None
+        if opens is not None:
+            local = opens.astimezone(zoneinfo.ZoneInfo(zones[0]))
+            return _settle(
+                message,
+                Status.HELD,
+                reason=f"Quiet hours where they are ({', '.join(zones)}): goes at "
+                f"{local:%Y-%m-%d %H:%M} {zones[0]}.",
+                hold_until=opens,
+            )
+        message.status, message.reason, message.hold_until = Status.SENDING, "", None
+        message.save(update_fields=["status", "reason", "hold_until", "to"])
+    try:
+        provider_id = _send(message)
+    except (SmsError, OSError) as exc:
+        logger.warning("Message %s failed: %s", message.code, type(exc).__name__)
+        with transaction.atomic():
+            return _settle(message, Status.FAILED, reason=str(exc)[:300] or type(exc).__name__)
+    with transaction.atomic():
+        return _settle(message, Status.SENT, provider_id=provider_id, sent_at=timezone.now())
+
+
+def _send(message: OutboundMessage) -> str:
+    if message.channel == MessageChannel.SMS:
+        settings = OutreachSettings.objects.filter(organization_id=message.organization_id).first()
+        if settings is None or not settings.sms_number:
+            raise SmsError("The organization has no SMS number (outreach settings).")
+        return sms_backend().send(Sms(to=message.to, from_=settings.sms_number, body=message.body))
+    message_id = make_msgid(domain="trialsnest")
+    email = EmailMultiAlternatives(
+        subject=message.subject, body=message.body, to=[message.to],
+        headers={"Message-ID": message_id},
+    )  # fmt: skip
+    email.attach_alternative(email_html(message.body), "text/html")
+    email.send()
+    return message_id
+
+
+# A provider's delivery report (Twilio's MessageStatus) and what it makes of a sent message.
+DELIVERY_REPORTS = {
+    "delivered": Status.DELIVERED,
+    "undelivered": Status.FAILED,
+    "failed": Status.FAILED,
+}
+
+
+@transaction.atomic
+def message_delivery_report(*, provider_id: str, report: str, error: str = "") -> str | None:
+    """The provider says what became of a sent message; None when no message has this id.
+    Reports of other states (queued, sent...) and repeats change nothing."""
+    message = (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .select_related("lead")
+        .filter(provider_id=provider_id, channel=MessageChannel.SMS)
+        .exclude(provider_id="")
+        .first()
+    )
+    if message is None:
+        return None
+    status = DELIVERY_REPORTS.get(report)
+    if status is None or message.status not in (Status.SENT, Status.SENDING):
+        return message.status
+    reason = f"The carrier reports {report}" + (f" (error {error})." if error else ".")
+    return _settle(message, status, reason="" if status == Status.DELIVERED else reason)
+
+
+def _settle(message: OutboundMessage, status: str, **fields: Any) -> str:
+    """Record the outcome: the message, its audit row and a line on the lead's timeline."""
+    message.status = status
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.save(update_fields=["status", "to", *fields])
+    _record(message, Actor(user=None), f"message.{status}")
+    return status
+
+
+def _record(message: OutboundMessage, actor: Actor, action: str, text: str = "") -> None:
+    audit_record(
+        action=action,
+        actor=actor.user,
+        organization_id=message.organization_id,
+        obj=message,
+        changes={
+            "channel": {"new": message.channel},
+            "status": {"new": message.status},
+            "purpose": {"new": message.purpose},
+        },
+        reason=message.reason,
+        request=actor.request,
+    )
+    if message.lead is not None:
+        activity_add(
+            message.lead,
+            ActivityKind.MESSAGE,
+            actor,
+            timezone.now(),
+            channel=message.channel,
+            direction=Direction.OUTBOUND,
+            text=text,
+            data={
+                "message": str(message.code),
+                "status": message.status,
+                "reason": message.reason,
+                "purpose": message.purpose,
+            },
+        )
+
+
+def held_messages_release(*, now: datetime | None = None, limit: int = HELD_BATCH) -> int:
+    """Beat: held messages whose window has opened go back to the queue, set-based, each
+    queued for the task once (the outbox row is written with the status change)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.HELD, hold_until__lte=now)
+            .order_by("hold_until")
+            .values_list("id", flat=True)[:limit]
+        )
+        OutboundMessage.objects.filter(pk__in=ids).update(status=Status.QUEUED, hold_until=None)
+        for message_id in ids:
+            enqueue(DELIVER_TASK, message_id)
+    return len(ids)
+
+
+def messages_requeue_stale(*, now: datetime | None = None, limit: int = HELD_BATCH) -> int:
+    """Beat: queued messages whose task never came (its publish was lost) are queued again."""
+    now = now or timezone.now()
+    ids = list(
+        OutboundMessage.objects.filter(status=Status.QUEUED, created_at__lt=now - STALE_QUEUED)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    for message_id in ids:
+        enqueue_swept(DELIVER_TASK, message_id)
+    return len(ids)

@@ -1,0 +1,26 @@
+"""Outreach tasks: thin adapters that take ids and call a service; each is safe to run twice.
+(leads.tasks imports them, so Celery's autodiscovery registers them.)"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from leads.outreach.services.sending import (
+    held_messages_release,
+    message_deliver,
+    messages_requeue_stale,
+)
+from trialsnest.celery import durable_task
+
+
+@durable_task()
+def deliver_message(message_id: int) -> str:
+    """Check and send one message (leads.outreach.services.sending.message_deliver)."""
+    return message_deliver(message_id=message_id)
+
+
+@shared_task
+def release_held_messages() -> int:
+    """Beat, every minute: messages held for quiet hours whose window has opened, and queued
+    messages whose task was lost."""
+    return held_messages_release() + messages_requeue_stale()
