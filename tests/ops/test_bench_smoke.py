@@ -74,7 +74,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "prescreen_submit",
             "inbound_sms",
         ):
-            assert 0 < result["queries"] <= 10
+            # The lead page's budget is 12 (tests/leads/test_query_counts.py), the rest 10.
+            budget = 12 if result["scenario"].startswith("lead_page") else 10
+            assert 0 < result["queries"] <= budget, result["scenario"]
             assert result["floor_ms"] > 0
     http = next(r for r in results if r["scenario"] == "queue_http")
     assert http["rps"] > 0
