@@ -46,7 +46,8 @@ def appointment_ics(appointment: Appointment) -> bytes:
         event.add("description", visit_type.preparation)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     calendar.add_component(event)
-    return calendar.to_ical()
+    content: bytes = calendar.to_ical()
+    return content
 
 
 def ics_attachment(appointment: Appointment) -> tuple[str, bytes, str]:

@@ -9,7 +9,6 @@ booking's tstzrange with `&&`), so no btree_gist is needed.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
@@ -22,6 +21,17 @@ from trialsnest.tenancy.models import Organization, Site
 
 NAME_MAX = 120
 REASON_MAX = 300
+
+
+WEEKDAYS = [
+    (1, "Monday"),
+    (2, "Tuesday"),
+    (3, "Wednesday"),
+    (4, "Thursday"),
+    (5, "Friday"),
+    (6, "Saturday"),
+    (7, "Sunday"),
+]
 
 
 class ResourceKind(models.TextChoices):
@@ -102,9 +112,10 @@ class WeeklyHours(models.Model):
     """One opening window of a site on one ISO weekday, in the site's local time. A site
     without any uses its business hours (Site.opens_at/closes_at on its business days)."""
 
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, models.PROTECT, related_name="+")
     site = models.ForeignKey(Site, models.CASCADE, related_name="weekly_hours")
-    weekday = models.PositiveSmallIntegerField()  # ISO: 1 Monday … 7 Sunday
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)  # ISO: 1 Monday … 7 Sunday
     opens_at = models.TimeField()
     closes_at = models.TimeField()
 
@@ -120,7 +131,7 @@ class WeeklyHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.weekday} {self.opens_at}–{self.closes_at}"
+        return f"{self.weekday} {self.opens_at}-{self.closes_at}"
 
 
 class Closure(models.Model):
@@ -142,7 +153,7 @@ class Closure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.first_day}–{self.last_day}: {self.reason}"
+        return f"{self.first_day}-{self.last_day}: {self.reason}"
 
 
 class AppointmentStatus(models.TextChoices):
@@ -235,7 +246,4 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.resource_id} {self.starts_at}–{self.ends_at}"
-
-    def overlaps(self, start: datetime, end: datetime) -> bool:
-        return self.starts_at < end and start < self.ends_at
+        return f"{self.resource_id} {self.starts_at}-{self.ends_at}"

@@ -176,6 +176,4 @@ def active_appointment(lead: Lead) -> Appointment | None:
 
 
 def appointments_of(lead: Lead) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(lead=lead).select_related("visit_type").order_by(
-        "-starts_at"
-    )
+    return Appointment.objects.filter(lead=lead).select_related("visit_type").order_by("-starts_at")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("trialsnest.tenancy.urls")),
     path("", include("trialsnest.studies.urls")),
     path("", include("leads.urls")),
+    path("", include("scheduling.urls")),
     path("", include("reporting.urls")),
 ]
 # The public pages in every language: English without a prefix, Spanish under /es/.

@@ -22,6 +22,7 @@ from leads.models import Lead, OptOut
 from leads.presenters import leads_prefix, past_sla, queue_row, reason, timeline_entry
 from leads.services import LeadConflict, OptOutWarning
 from leads.views.queue import next_url, tab_of_url
+from scheduling.presenters import lead_panel
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
@@ -46,6 +47,7 @@ def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str
         "note_form": forms.get("note") or NoteForm(),
         "activities": [timeline_entry(activity, tz) for activity in data["activities"]],
         "other_leads": data["other_leads"],
+        "scheduling": lead_panel(lead),
     }
 
 

@@ -21,7 +21,9 @@ MONDAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
-def visit_type_at(study_site: StudySite, *, name: str = "Screening visit", minutes: int = 60):
+def visit_type_at(
+    study_site: StudySite, *, name: str = "Screening visit", minutes: int = 60
+) -> VisitType:
     site = study_site.site
     room = Resource.objects.create(
         organization_id=site.organization_id, site=site, name=f"Room for {name}", kind="room"

@@ -60,4 +60,5 @@ def test_the_file_names_the_visit_and_site_but_not_the_patient(world: World, vis
     assert str(event["DESCRIPTION"]) == "Fast for 8 hours before the visit."
     assert "Maria" not in content.decode()
     assert name == f"visit-{appointment.code}.ics"
-    assert mimetype.startswith("text/calendar") and "method=REQUEST" in mimetype
+    assert mimetype.startswith("text/calendar")
+    assert "method=REQUEST" in mimetype

@@ -92,7 +92,7 @@ def test_a_site_without_weekly_hours_uses_its_business_hours(world: World, clock
 
     starts = _local_starts(free_slots(visit_type, MONDAY, days=7))
 
-    # Business hours 09:00–17:00 Monday to Friday; a 4-hour visit starts by 13:00.
+    # Business hours 09:00-17:00 Monday to Friday; a 4-hour visit starts by 13:00.
     assert starts[MONDAY][0] == "09:00"
     assert starts[MONDAY][-1] == "13:00"
     assert starts[date(2026, 3, 8)] == []
