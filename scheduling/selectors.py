@@ -42,6 +42,10 @@ class Slot:
     def iso(self) -> str:
         return self.starts_at.isoformat()
 
+    @property
+    def label(self) -> str:
+        return self.local.strftime("%H:%M")
+
 
 @dataclass
 class Day:

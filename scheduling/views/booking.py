@@ -62,6 +62,10 @@ def _week_context(
 ) -> dict[str, Any]:
     days = free_slots(visit_type, monday, ignore=appointment) if visit_type else []
     if appointment is not None:
+        # Its own time counts as free (a move by half an hour may overlap it), but is no move.
+        for day in days:
+            day.slots = [s for s in day.slots if s.starts_at != appointment.starts_at]
+    if appointment is not None:
         here = reverse("appointment_reschedule", kwargs={"code": appointment.code})
     else:
         here = reverse("lead_schedule", kwargs={"code": lead.code})
