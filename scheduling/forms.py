@@ -112,6 +112,7 @@ class VisitTypeForm(forms.ModelForm[VisitType]):
         field = self.fields["resources"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = Resource.objects.filter(site=site, is_active=True)
+        field.required = False  # clean_resources says what is missing, in our words
 
     def clean_resources(self) -> Any:
         resources = self.cleaned_data["resources"]
