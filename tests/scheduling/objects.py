@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -44,7 +45,7 @@ def org_a_appointment(world: World) -> dict[str, Any]:
     return {"code": appointment_at(world.study_site_a).code}
 
 
-def org_a_appointment_action(action: str):  # type: ignore[no-untyped-def]
+def org_a_appointment_action(action: str) -> Callable[[World], dict[str, Any]]:
     def kwargs(world: World) -> dict[str, Any]:
         return {"code": appointment_at(world.study_site_a).code, "action": action}
 

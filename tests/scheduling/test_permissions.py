@@ -73,7 +73,7 @@ def test_a_visit_type_of_another_study_site_or_organization_cannot_be_booked(wor
     url = reverse("lead_schedule", kwargs={"code": lead.code})
 
     for visit_type in elsewhere:
-        assert client.get(url, {"visit_type": visit_type.code}).status_code == 404
+        assert client.get(url, {"visit_type": str(visit_type.code)}).status_code == 404
         response = client.post(url, {"visit_type": visit_type.code, "starts_at": "x"})
         assert response.status_code == 404
     assert not Appointment.objects.filter(lead=lead).exists()
