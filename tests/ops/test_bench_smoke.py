@@ -47,6 +47,8 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "interest_form",
         "interest_form_redis_down",
         "reassign_all",
+        "free_slots",
+        "book_contended",
     }
     for result in results:
         assert set(result) == KEYS
@@ -60,6 +62,8 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "interest_form",
             "interest_form_redis_down",
             "reassign_all",
+            "free_slots",
+            "book_contended",
         ):
             assert 0 < result["queries"] <= 10
             assert result["floor_ms"] > 0
@@ -75,6 +79,10 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     assert reassign["rows_per_s"] > 0
     assert 0 < reassign["queries"] <= 40  # a write of its own: not the pages' budget
     assert not Lead.objects.filter(owner__user__email__startswith="leaving.").exists()
+    contended = next(r for r in results if r["scenario"] == "book_contended")
+    assert contended["queries"] == 1  # exactly one of fifty bookings of one slot won
+    assert contended["p99_ms"] > 0
+    assert next(r for r in results if r["scenario"] == "free_slots")["p50_ms"] > 0
     csv_result = next(r for r in results if r["scenario"] == "csv_import")
     assert csv_result["rows_per_s"] > 0
     assert csv_result["peak_mb"] > 0

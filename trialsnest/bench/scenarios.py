@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from trialsnest.bench import csv_import, over_http, pages, team
+from trialsnest.bench import csv_import, over_http, pages, scheduling, team
 from trialsnest.bench.measure import Result
 
 # Rows of the csv_import scenario: 100,000 at full size, fewer for smoke runs (`--csv-rows`).
@@ -22,6 +22,9 @@ SCENARIOS: dict[str, Callable[[int, float], list[Result]]] = {
     # A site lead confirms "spread fairly" for 10,000 open leads of someone who leaves (each run
     # undone, the leads given back to their owners at the end).
     "reassign_all": lambda runs, seconds: team.reassign_all(runs),
+    # A site with 20 resources, two weeks of free slots; fifty bookings of one slot at once.
+    "free_slots": lambda runs, seconds: scheduling.free_slots_scenario(runs),
+    "book_contended": lambda runs, seconds: scheduling.book_contended(runs),
     # Last: it adds leads to the database the other scenarios measure.
     "csv_import": lambda runs, seconds: csv_import.csv_import_scenario(CSV_ROWS),
 }
