@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("leads.urls")),
     path("", include("records.urls")),
     path("", include("prescreen.urls")),
+    path("", include("scheduling.urls")),
     path("", include("reporting.urls")),
 ]
 # The public pages in every language: English without a prefix, Spanish under /es/.

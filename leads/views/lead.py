@@ -48,7 +48,7 @@ def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str
         "note_form": forms.get("note") or NoteForm(),
         "activities": [timeline_entry(activity, tz) for activity in data["activities"]],
         "other_leads": data["other_leads"],
-        # Other apps' panels (records, prescreen), each under its name (leads/signals.py).
+        # Other apps' panels (prescreen, records, scheduling), by name (leads/signals.py).
         "panels": dict(
             cast(tuple[str, Any], answer)
             for _, answer in lead_page_shown.send(sender=Lead, lead=lead, membership=membership)

@@ -58,6 +58,8 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "reassign_all",
         "prescreen_submit",
         "inbound_sms",
+        "free_slots",
+        "book_contended",
     }
     for result in results:
         assert set(result) == KEYS
@@ -73,6 +75,8 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "reassign_all",
             "prescreen_submit",
             "inbound_sms",
+            "free_slots",
+            "book_contended",
         ):
             # The lead page's budget is 12 (tests/leads/test_query_counts.py), the rest 10.
             budget = 12 if result["scenario"].startswith("lead_page") else 10
@@ -96,6 +100,10 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     assert reassign["rows_per_s"] > 0
     assert 0 < reassign["queries"] <= 40  # a write of its own: not the pages' budget
     assert not Lead.objects.filter(owner__user__email__startswith="leaving.").exists()
+    contended = next(r for r in results if r["scenario"] == "book_contended")
+    assert contended["queries"] == 1  # exactly one of fifty bookings of one slot won
+    assert contended["p99_ms"] > 0
+    assert next(r for r in results if r["scenario"] == "free_slots")["p50_ms"] > 0
     csv_result = next(r for r in results if r["scenario"] == "csv_import")
     assert csv_result["rows_per_s"] > 0
     assert csv_result["peak_mb"] > 0

@@ -35,6 +35,7 @@ from records.services import provider_create, requirement_create
 from tests.conftest import World, signed_in
 from tests.factories import LeadFactory, SuspectedDuplicateFactory, new_lead
 from tests.prescreen import objects as prescreen
+from tests.scheduling import objects as scheduling
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.models import Membership
 
@@ -782,6 +783,76 @@ MATRIX: dict[str, list[Row]] = {
             kwargs=prescreen.org_a_response_needing_review,
             data=prescreen.study_team_found_a_fit,
         ),
+    ],
+    # Scheduling: a lead's week of slots, its appointments, and the site lead's settings
+    "lead_schedule": [
+        Row("GET", members(outsider=404), kwargs=scheduling.org_a_ready_lead),
+        Row(
+            "POST",
+            members(coordinator=422, site_lead=422, admin=422, outsider=404),
+            kwargs=scheduling.org_a_ready_lead,
+            data=scheduling.no_slot,
+        ),
+    ],
+    "appointment_detail": [Row("GET", members(outsider=404), kwargs=scheduling.org_a_appointment)],
+    "appointment_reschedule": [
+        Row("GET", members(outsider=404), kwargs=scheduling.org_a_appointment),
+        Row(
+            "POST",
+            members(coordinator=422, site_lead=422, admin=422, outsider=404),
+            kwargs=scheduling.org_a_appointment,
+        ),
+    ],
+    "appointment_calendar": [
+        Row("GET", members(outsider=404), kwargs=scheduling.org_a_appointment)
+    ],
+    "appointment_action": [
+        *[
+            Row("GET", MEMBER_ACTION_GET, kwargs=scheduling.org_a_appointment_action(action))
+            for action in ("confirm", "cancel", "no_show", "complete")
+        ],
+        Row(
+            "POST",
+            members(
+                coordinator=To("/appointments/"),
+                site_lead=To("/appointments/"),
+                admin=To("/appointments/"),
+                outsider=404,
+            ),
+            kwargs=scheduling.org_a_appointment_action("confirm"),
+        ),
+    ],
+    "site_scheduling": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=scheduling.org_a_site),
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=422, admin=422, outsider=404),
+            kwargs=scheduling.org_a_site,
+            data=lambda world: {"form": "closure"},
+        ),
+    ],
+    "site_part_remove": [
+        Row(
+            "GET",
+            members(coordinator=403, site_lead=405, admin=405, outsider=405),
+            kwargs=scheduling.org_a_closure,
+        ),
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=To("/sites/"), admin=To("/sites/"), outsider=404),
+            kwargs=scheduling.org_a_closure,
+        ),
+    ],
+    "visit_types": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=scheduling.org_a_study_site),
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=422, admin=422, outsider=404),
+            kwargs=scheduling.org_a_study_site,
+        ),
+    ],
+    "visit_type_edit": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=scheduling.org_a_visit_type)
     ],
     "dashboard": [Row("GET", members(coordinator=403))],
     "sponsor_reports": [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from trialsnest.bench import csv_import, inbound_sms, over_http, pages, prescreen, team
+from trialsnest.bench import csv_import, inbound_sms, over_http, pages, prescreen, scheduling, team
 from trialsnest.bench.measure import Result
 
 # Rows of the csv_import scenario: 100,000 at full size, fewer for smoke runs (`--csv-rows`).
@@ -26,6 +26,9 @@ SCENARIOS: dict[str, Callable[[int, float], list[Result]]] = {
     "prescreen_submit": lambda runs, seconds: prescreen.prescreen_submit(runs),
     # STOP texts through the webhook, each recorded as an opt-out (texts/s; all undone after).
     "inbound_sms": lambda runs, seconds: inbound_sms.inbound_sms(seconds),
+    # A site with 20 resources, two weeks of free slots; fifty bookings of one slot at once.
+    "free_slots": lambda runs, seconds: scheduling.free_slots_scenario(runs),
+    "book_contended": lambda runs, seconds: scheduling.book_contended(runs),
     # Last: it adds leads to the database the other scenarios measure.
     "csv_import": lambda runs, seconds: csv_import.csv_import_scenario(CSV_ROWS),
 }

@@ -1,0 +1,60 @@
+"""Calendar files (RFC 5545) for an appointment, made with `icalendar`.
+
+One appointment is one event forever: its UID comes from the appointment's code and its
+SEQUENCE from the appointment's, raised on every reschedule and cancellation, so a calendar
+client updates the event it has instead of adding another. A cancelled appointment's file is a
+METHOD:CANCEL. The messaging work attaches `ics_attachment()` to confirmation, reschedule and
+cancellation e-mails.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from scheduling.models import Appointment, AppointmentStatus
+
+PRODID = "-//TrialsNest//Scheduling//EN"
+UID_DOMAIN = "trialsnest"
+CONTENT_TYPE = "text/calendar"
+
+
+def appointment_uid(appointment: Appointment) -> str:
+    return f"{appointment.code}@{UID_DOMAIN}"
+
+
+def appointment_ics(appointment: Appointment) -> bytes:
+    """The appointment as an iCalendar file: a REQUEST while it stands, a CANCEL once it is
+    cancelled. No patient detail goes in it: only the visit, the site and its address."""
+    cancelled = appointment.status == AppointmentStatus.CANCELLED
+    visit_type = appointment.visit_type
+    site = appointment.site
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    event = Event()
+    event.add("uid", appointment_uid(appointment))
+    event.add("sequence", appointment.sequence)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.ends_at)
+    event.add("summary", f"{visit_type.name} — {site.name}")
+    address = ", ".join(part for part in (site.address, site.city, site.state) if part)
+    event.add("location", address or site.name)
+    if visit_type.preparation:
+        event.add("description", visit_type.preparation)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    calendar.add_component(event)
+    content: bytes = calendar.to_ical()
+    return content
+
+
+def ics_attachment(appointment: Appointment) -> tuple[str, bytes, str]:
+    """(filename, content, MIME type) for EmailMessage.attach()."""
+    method = "CANCEL" if appointment.status == AppointmentStatus.CANCELLED else "REQUEST"
+    return (
+        f"visit-{appointment.code}.ics",
+        appointment_ics(appointment),
+        f'{CONTENT_TYPE}; charset="utf-8"; method={method}',
+    )
