@@ -7,4 +7,7 @@ class SchedulingConfig(AppConfig):
     name = "scheduling"
 
     def ready(self) -> None:
-        from scheduling import receivers  # noqa: F401  (connects the receivers)
+        from leads.outreach.visits import register_visit_lookup
+        from scheduling import receivers  # connects the receivers
+
+        register_visit_lookup(receivers.upcoming_visit_of_lead)

@@ -7,11 +7,24 @@ from typing import Any
 from django.dispatch import receiver
 
 from leads.models import Lead
+from leads.outreach.visits import Visit
 from leads.signals import lead_page_shown
 from scheduling.presenters import lead_panel
+from scheduling.selectors import active_appointment
 
 
 @receiver(lead_page_shown, sender=Lead)
 def scheduling_panel(sender: Any, lead: Lead, **kwargs: Any) -> tuple[str, Any]:
     """The lead page's visits panel, under `panels.scheduling`."""
     return "scheduling", lead_panel(lead)
+
+
+def upcoming_visit_of_lead(lead: Lead) -> Visit | None:
+    """Outreach's `{{ visit_time }}` and `{{ visit_address }}`: the lead's booked or confirmed
+    visit, at its site's address (registered in SchedulingConfig.ready)."""
+    appointment = active_appointment(lead)
+    if appointment is None:
+        return None
+    site = lead.study_site.site
+    address = ", ".join(part for part in (site.address, site.city) if part)
+    return Visit(starts_at=appointment.starts_at, address=address or site.name)

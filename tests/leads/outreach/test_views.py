@@ -143,8 +143,11 @@ def test_a_preview_with_another_organizations_lead_is_a_404(world: World, outrea
 
 @pytest.fixture
 def visit_lookup():
-    yield register_visit_lookup
+    """Registers a stand-in lookup first in line; scheduling's own comes back afterwards."""
+    kept = list(_lookups)
     _lookups.clear()
+    yield register_visit_lookup
+    _lookups[:] = kept
 
 
 def test_a_visit_template_says_so_when_the_lead_has_no_visit(world: World, sms_lead):
