@@ -9,16 +9,20 @@ answers are single-patient data, and a sponsor must not learn that a page exists
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import update_wrapper
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest
 
 from prescreen.models import PrescreenResponse, Question, QuestionnaireVersion, Rule
 from trialsnest.studies.models import StudySite
-from trialsnest.tenancy.gatekeepers import View, active_membership, by_code, member_required
+from trialsnest.tenancy.gatekeepers import (
+    View,
+    active_membership,
+    by_code,
+    member_required,
+    not_for_sponsors,
+)
 from trialsnest.tenancy.models import Role
 from trialsnest.tenancy.selectors import visible_study_sites
 
@@ -31,17 +35,7 @@ def prescreen_member_required[R: HttpRequest, **P](
     """member_required, except that a signed-in non-member (a sponsor viewer) gets a 404."""
 
     def decorator(view: View[R, P]) -> View[R, P]:
-        checked = member_required(*roles)(view)
-
-        def wrapped(request: R, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
-            sponsor = getattr(request, "sponsor_membership", None) is not None
-            member = getattr(request, "membership", None) is not None
-            if request.user.is_authenticated and sponsor and not member:
-                raise Http404("Not found.")
-            return checked(request, *args, **kwargs)
-
-        update_wrapper(wrapped, view)
-        return wrapped
+        return not_for_sponsors(member_required(*roles)(view))
 
     return decorator
 

@@ -7,26 +7,14 @@ a sponsor learns nothing from them, not even that a page is there.
 
 from __future__ import annotations
 
-from functools import update_wrapper
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
 from leads.models import Lead
 from records.models import Provider, RecordItem, RecordRequirement
-from trialsnest.tenancy.gatekeepers import View, active_membership, by_code
+from trialsnest.tenancy.gatekeepers import active_membership, by_code
 from trialsnest.tenancy.selectors import visible_study_site_ids
-
-
-def not_for_sponsors[R: HttpRequest, **P](view: View[R, P]) -> View[R, P]:
-    def wrapped(request: R, /, *args: P.args, **kwargs: P.kwargs) -> Any:
-        member = getattr(request, "membership", None)
-        if member is None and getattr(request, "sponsor_membership", None) is not None:
-            raise Http404("Not found.")
-        return view(request, *args, **kwargs)
-
-    update_wrapper(wrapped, view)
-    return wrapped
 
 
 def get_requirement_for_user(request: HttpRequest, code: Any) -> RecordRequirement:

@@ -4,32 +4,14 @@ sponsor viewer, who has no business with patients' messages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import update_wrapper
 from typing import Any
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest
 
 from leads.outreach.models import InboundMessage, MessageTemplate
 from trialsnest.tenancy.gatekeepers import active_membership, by_code
 from trialsnest.tenancy.selectors import visible_study_site_ids
-
-
-def no_sponsors[F: Callable[..., HttpResponseBase]](view: F) -> F:
-    def wrapped(request: HttpRequest, /, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        sponsor_only = (
-            request.user.is_authenticated
-            and getattr(request, "membership", None) is None
-            and getattr(request, "sponsor_membership", None) is not None
-        )
-        if sponsor_only:
-            raise Http404("Not found.")
-        return view(request, *args, **kwargs)
-
-    update_wrapper(wrapped, view)
-    return wrapped  # type: ignore[return-value]
 
 
 def get_template_for_user(request: HttpRequest, code: Any) -> MessageTemplate:

@@ -25,7 +25,6 @@ from leads.outreach.forms import (
 from leads.outreach.gatekeepers import (
     get_inbound_for_user,
     get_template_for_user,
-    no_sponsors,
     visible_inbound,
 )
 from leads.outreach.models import MessageTemplate, MessageTemplateVersion, OutreachSettings
@@ -43,7 +42,7 @@ from leads.outreach.services.sending import message_queue
 from leads.outreach.services.templates import message_template_create, message_template_edit
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.forms import add_errors
-from trialsnest.tenancy.gatekeepers import active_membership, member_required
+from trialsnest.tenancy.gatekeepers import active_membership, member_required, not_for_sponsors
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Role
 
@@ -74,7 +73,7 @@ def _version(lead: Lead, data: dict[str, Any]) -> MessageTemplateVersion | None:
     ).first()
 
 
-@no_sponsors
+@not_for_sponsors
 @member_required()
 @require_http_methods(["GET", "POST"])
 def message_new(request: TenantRequest, code: str) -> HttpResponse:
@@ -127,7 +126,7 @@ def message_new(request: TenantRequest, code: str) -> HttpResponse:
     return render(request, "leads/outreach/message_new.html", context, status=status)
 
 
-@no_sponsors
+@not_for_sponsors
 @member_required(*SITE_LEADS)
 @require_http_methods(["GET", "POST"])
 def template_list(request: TenantRequest) -> HttpResponse:
@@ -151,7 +150,7 @@ def template_list(request: TenantRequest) -> HttpResponse:
     return render(request, "leads/outreach/templates.html", context, status=status)
 
 
-@no_sponsors
+@not_for_sponsors
 @member_required(*SITE_LEADS)
 @require_http_methods(["GET", "POST"])
 def template_detail(request: TenantRequest, code: str) -> HttpResponse:
@@ -194,7 +193,7 @@ def template_detail(request: TenantRequest, code: str) -> HttpResponse:
     return render(request, "leads/outreach/template.html", context, status=status)
 
 
-@no_sponsors
+@not_for_sponsors
 @member_required()
 @require_http_methods(["GET"])
 def inbox_list(request: TenantRequest) -> HttpResponse:
@@ -205,7 +204,7 @@ def inbox_list(request: TenantRequest) -> HttpResponse:
     return render(request, "leads/outreach/inbox.html", context)
 
 
-@no_sponsors
+@not_for_sponsors
 @member_required()
 @require_POST
 def inbox_review(request: TenantRequest, code: str) -> HttpResponse:
@@ -228,7 +227,7 @@ def inbox_review(request: TenantRequest, code: str) -> HttpResponse:
     return redirect("outreach_inbox")
 
 
-@no_sponsors
+@not_for_sponsors
 @member_required(Role.ORG_ADMIN)
 @require_http_methods(["GET", "POST"])
 def outreach_settings(request: TenantRequest) -> HttpResponse:

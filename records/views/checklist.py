@@ -10,10 +10,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from records import selectors, services
 from records.forms import RequirementForm
-from records.gatekeepers import get_requirement_for_user, not_for_sponsors
+from records.gatekeepers import get_requirement_for_user
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
-from trialsnest.tenancy.gatekeepers import get_study_site_for_user, member_required
+from trialsnest.tenancy.gatekeepers import (
+    get_study_site_for_user,
+    member_required,
+    not_for_sponsors,
+)
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Role
 

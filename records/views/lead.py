@@ -26,12 +26,12 @@ from leads.models import Lead
 from records import selectors, services
 from records.dates import site_today
 from records.forms import FollowUpForm, ItemForm, ReceiveForm, RequestForm, ReviewForm
-from records.gatekeepers import get_record_item_for_lead, not_for_sponsors
+from records.gatekeepers import get_record_item_for_lead
 from records.models import ItemState, RecordItem
 from records.presenters import ACTIONS, lead_records_panel
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
-from trialsnest.tenancy.gatekeepers import active_membership, member_required
+from trialsnest.tenancy.gatekeepers import active_membership, member_required, not_for_sponsors
 from trialsnest.tenancy.http import TenantRequest
 
 

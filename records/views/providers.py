@@ -10,10 +10,10 @@ from django.views.decorators.http import require_http_methods
 
 from records import selectors, services
 from records.forms import ProviderForm
-from records.gatekeepers import get_provider_for_user, not_for_sponsors
+from records.gatekeepers import get_provider_for_user
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
-from trialsnest.tenancy.gatekeepers import active_membership, member_required
+from trialsnest.tenancy.gatekeepers import active_membership, member_required, not_for_sponsors
 from trialsnest.tenancy.http import TenantRequest
 
 

@@ -36,7 +36,7 @@ from scheduling.services.appointments import (
 )
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
-from trialsnest.tenancy.gatekeepers import member_required
+from trialsnest.tenancy.gatekeepers import member_required, not_for_sponsors
 from trialsnest.tenancy.http import TenantRequest
 
 
@@ -100,6 +100,7 @@ def _visit_type(lead: Lead, code: str | None) -> VisitType | None:
     return visit_types_of(lead).select_related("study_site__site").first()
 
 
+@not_for_sponsors
 @member_required()
 @require_http_methods(["GET", "POST"])
 def lead_schedule(request: TenantRequest, code: str) -> HttpResponse:
@@ -152,6 +153,7 @@ def _detail_context(appointment: Appointment, **forms: ReasonForm) -> dict[str, 
     }
 
 
+@not_for_sponsors
 @member_required()
 @require_GET
 def appointment_detail(request: TenantRequest, code: str) -> HttpResponse:
@@ -162,6 +164,7 @@ def appointment_detail(request: TenantRequest, code: str) -> HttpResponse:
 ACTIONS = ("confirm", "cancel", "no_show", "complete")
 
 
+@not_for_sponsors
 @member_required()
 @require_POST
 def appointment_action(request: TenantRequest, code: str, action: str) -> HttpResponse:
@@ -196,6 +199,7 @@ def appointment_action(request: TenantRequest, code: str, action: str) -> HttpRe
     return _to(request, appointment)
 
 
+@not_for_sponsors
 @member_required()
 @require_http_methods(["GET", "POST"])
 def appointment_move(request: TenantRequest, code: str) -> HttpResponse:
@@ -235,6 +239,7 @@ def appointment_move(request: TenantRequest, code: str) -> HttpResponse:
     return _render_week(request, context, status=422)
 
 
+@not_for_sponsors
 @member_required()
 @require_GET
 def appointment_calendar(request: TenantRequest, code: str) -> HttpResponse:

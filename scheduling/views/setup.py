@@ -31,6 +31,7 @@ from trialsnest.tenancy.gatekeepers import (
     get_site_for_user,
     get_study_site_for_user,
     member_required,
+    not_for_sponsors,
 )
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Role, Site
@@ -54,6 +55,7 @@ def _forms(site: Site, data: Any = None, which: str = "") -> dict[str, ModelForm
     }
 
 
+@not_for_sponsors
 @member_required(*LEADS)
 @require_http_methods(["GET", "POST"])
 def site_scheduling(request: TenantRequest, code: str) -> HttpResponse:
@@ -85,6 +87,7 @@ def site_scheduling(request: TenantRequest, code: str) -> HttpResponse:
     return render(request, "scheduling/site_scheduling.html", context, status=status)
 
 
+@not_for_sponsors
 @member_required(*LEADS)
 @require_POST
 def site_part_remove(request: TenantRequest, code: str, kind: str, part: str) -> HttpResponse:
@@ -117,6 +120,7 @@ def _save_visit_type(request: TenantRequest, form: VisitTypeForm) -> str:
     return ""
 
 
+@not_for_sponsors
 @member_required(*LEADS)
 @require_http_methods(["GET", "POST"])
 def visit_types(request: TenantRequest, code: str) -> HttpResponse:
@@ -138,6 +142,7 @@ def visit_types(request: TenantRequest, code: str) -> HttpResponse:
     return render(request, "scheduling/visit_types.html", context, status=status)
 
 
+@not_for_sponsors
 @member_required(*LEADS)
 @require_http_methods(["GET", "POST"])
 def visit_type_edit(request: TenantRequest, code: str) -> HttpResponse:

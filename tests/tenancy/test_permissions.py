@@ -784,31 +784,38 @@ MATRIX: dict[str, list[Row]] = {
             data=prescreen.study_team_found_a_fit,
         ),
     ],
-    # Scheduling: a lead's week of slots, its appointments, and the site lead's settings
+    # Scheduling: a lead's week of slots, its appointments, and the site lead's settings;
+    # patient data, so a sponsor viewer gets a 404 like the outsider
     "lead_schedule": [
-        Row("GET", members(outsider=404), kwargs=scheduling.org_a_ready_lead),
+        Row("GET", members(outsider=404, sponsor=404), kwargs=scheduling.org_a_ready_lead),
         Row(
             "POST",
-            members(coordinator=422, site_lead=422, admin=422, outsider=404),
+            members(coordinator=422, site_lead=422, admin=422, outsider=404, sponsor=404),
             kwargs=scheduling.org_a_ready_lead,
             data=scheduling.no_slot,
         ),
     ],
-    "appointment_detail": [Row("GET", members(outsider=404), kwargs=scheduling.org_a_appointment)],
+    "appointment_detail": [
+        Row("GET", members(outsider=404, sponsor=404), kwargs=scheduling.org_a_appointment)
+    ],
     "appointment_reschedule": [
-        Row("GET", members(outsider=404), kwargs=scheduling.org_a_appointment),
+        Row("GET", members(outsider=404, sponsor=404), kwargs=scheduling.org_a_appointment),
         Row(
             "POST",
-            members(coordinator=422, site_lead=422, admin=422, outsider=404),
+            members(coordinator=422, site_lead=422, admin=422, outsider=404, sponsor=404),
             kwargs=scheduling.org_a_appointment,
         ),
     ],
     "appointment_calendar": [
-        Row("GET", members(outsider=404), kwargs=scheduling.org_a_appointment)
+        Row("GET", members(outsider=404, sponsor=404), kwargs=scheduling.org_a_appointment)
     ],
     "appointment_action": [
         *[
-            Row("GET", MEMBER_ACTION_GET, kwargs=scheduling.org_a_appointment_action(action))
+            Row(
+                "GET",
+                members(coordinator=405, site_lead=405, admin=405, outsider=405, sponsor=404),
+                kwargs=scheduling.org_a_appointment_action(action),
+            )
             for action in ("confirm", "cancel", "no_show", "complete")
         ],
         Row(
@@ -818,15 +825,18 @@ MATRIX: dict[str, list[Row]] = {
                 site_lead=To("/appointments/"),
                 admin=To("/appointments/"),
                 outsider=404,
+                sponsor=404,
             ),
             kwargs=scheduling.org_a_appointment_action("confirm"),
         ),
     ],
     "site_scheduling": [
-        Row("GET", members(coordinator=403, outsider=404), kwargs=scheduling.org_a_site),
+        Row(
+            "GET", members(coordinator=403, outsider=404, sponsor=404), kwargs=scheduling.org_a_site
+        ),
         Row(
             "POST",
-            members(coordinator=403, site_lead=422, admin=422, outsider=404),
+            members(coordinator=403, site_lead=422, admin=422, outsider=404, sponsor=404),
             kwargs=scheduling.org_a_site,
             data=lambda world: {"form": "closure"},
         ),
@@ -834,25 +844,39 @@ MATRIX: dict[str, list[Row]] = {
     "site_part_remove": [
         Row(
             "GET",
-            members(coordinator=403, site_lead=405, admin=405, outsider=405),
+            members(coordinator=403, site_lead=405, admin=405, outsider=405, sponsor=404),
             kwargs=scheduling.org_a_closure,
         ),
         Row(
             "POST",
-            members(coordinator=403, site_lead=To("/sites/"), admin=To("/sites/"), outsider=404),
+            members(
+                coordinator=403,
+                site_lead=To("/sites/"),
+                admin=To("/sites/"),
+                outsider=404,
+                sponsor=404,
+            ),
             kwargs=scheduling.org_a_closure,
         ),
     ],
     "visit_types": [
-        Row("GET", members(coordinator=403, outsider=404), kwargs=scheduling.org_a_study_site),
+        Row(
+            "GET",
+            members(coordinator=403, outsider=404, sponsor=404),
+            kwargs=scheduling.org_a_study_site,
+        ),
         Row(
             "POST",
-            members(coordinator=403, site_lead=422, admin=422, outsider=404),
+            members(coordinator=403, site_lead=422, admin=422, outsider=404, sponsor=404),
             kwargs=scheduling.org_a_study_site,
         ),
     ],
     "visit_type_edit": [
-        Row("GET", members(coordinator=403, outsider=404), kwargs=scheduling.org_a_visit_type)
+        Row(
+            "GET",
+            members(coordinator=403, outsider=404, sponsor=404),
+            kwargs=scheduling.org_a_visit_type,
+        )
     ],
     "dashboard": [Row("GET", members(coordinator=403))],
     "sponsor_reports": [

@@ -37,6 +37,21 @@ def active_membership(request: HttpRequest) -> Membership:
     return membership
 
 
+def not_for_sponsors[R: HttpRequest, **P](view: View[R, P]) -> View[R, P]:
+    """A page with patient data answers a signed-in sponsor viewer (no membership, a sponsor
+    one) a 404, like an outsider: it does not even say the page exists. Put it above
+    member_required, which answers other non-members."""
+
+    def wrapped(request: R, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        member = getattr(request, "membership", None)
+        if member is None and getattr(request, "sponsor_membership", None) is not None:
+            raise Http404("Not found.")
+        return view(request, *args, **kwargs)
+
+    update_wrapper(wrapped, view)
+    return wrapped
+
+
 def member_required[R: HttpRequest, **P](
     *roles: Role,
 ) -> Callable[[View[R, P]], View[R, P]]:
