@@ -3,8 +3,8 @@
 One appointment is one event forever: its UID comes from the appointment's code and its
 SEQUENCE from the appointment's, raised on every reschedule and cancellation, so a calendar
 client updates the event it has instead of adding another. A cancelled appointment's file is a
-METHOD:CANCEL. The messaging work attaches `ics_attachment()` to confirmation, reschedule and
-cancellation e-mails.
+METHOD:CANCEL. The booked, moved and cancelled e-mails carry it (scheduling.services.notices),
+and the appointment page offers it as a download.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from scheduling.models import Appointment, AppointmentStatus
 
 PRODID = "-//TrialsNest//Scheduling//EN"
 UID_DOMAIN = "trialsnest"
-CONTENT_TYPE = "text/calendar"
 
 
 def appointment_uid(appointment: Appointment) -> str:
@@ -48,13 +47,3 @@ def appointment_ics(appointment: Appointment) -> bytes:
     calendar.add_component(event)
     content: bytes = calendar.to_ical()
     return content
-
-
-def ics_attachment(appointment: Appointment) -> tuple[str, bytes, str]:
-    """(filename, content, MIME type) for EmailMessage.attach()."""
-    method = "CANCEL" if appointment.status == AppointmentStatus.CANCELLED else "REQUEST"
-    return (
-        f"visit-{appointment.code}.ics",
-        appointment_ics(appointment),
-        f'{CONTENT_TYPE}; charset="utf-8"; method={method}',
-    )

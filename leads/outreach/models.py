@@ -107,6 +107,14 @@ class Purpose(models.TextChoices):
     OPT_OUT_CONFIRMATION = "opt_out_confirmation", "Opt-out confirmation"
     OPT_IN_CONFIRMATION = "opt_in_confirmation", "Opt-in confirmation"
     HELP = "help", "Help reply"
+    # A booked, moved or cancelled visit, with its calendar file: consent and quiet hours apply.
+    APPOINTMENT = "appointment", "Visit notice"
+
+
+# Sent whatever the person's consent, at any hour: the carrier requires an answer to a keyword.
+KEYWORD_ANSWERS = frozenset(
+    {Purpose.OPT_OUT_CONFIRMATION, Purpose.OPT_IN_CONFIRMATION, Purpose.HELP}
+)
 
 
 class OutboundMessage(models.Model):
@@ -138,6 +146,8 @@ class OutboundMessage(models.Model):
     to = models.CharField(max_length=254)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
+    # An iCalendar file (RFC 5545) sent with an e-mail: the visit, its site and address only.
+    calendar = models.TextField(blank=True)
     template_version = models.ForeignKey(
         MessageTemplateVersion, models.PROTECT, null=True, blank=True, related_name="+"
     )

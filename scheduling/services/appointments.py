@@ -26,6 +26,7 @@ from scheduling.models import (
     VisitType,
 )
 from scheduling.selectors import Day, free_slots, is_offered, week_start
+from scheduling.services.notices import BOOKED, CANCELLED, MOVED, appointment_notice
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.text import check_text
 
@@ -139,6 +140,7 @@ def appointment_book(
                 for resource in resources
             )
             _audit(appointment, "booked", actor, starts_at=starts_at, visit_type=visit_type.code)
+            appointment_notice(appointment=appointment, kind=BOOKED, actor=actor)
     except IntegrityError as error:
         if _constraint(error) == "appointment_one_active_per_lead":
             raise ValidationError(ALREADY_BOOKED) from error
@@ -195,6 +197,7 @@ def appointment_reschedule(
                 note=f"Visit moved to {_local(visit_type, starts_at)}",
             )
             _audit(appointment, "rescheduled", actor, starts_at=starts_at)
+            appointment_notice(appointment=appointment, kind=MOVED, actor=actor)
     except IntegrityError as error:
         if _constraint(error) != "booking_no_double_booking":
             raise
@@ -221,6 +224,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str, actor: Actor) -
         next_action=ActionKind.SCHEDULE_VISIT,
     )
     _audit(appointment, "cancelled", actor, reason=reason)
+    appointment_notice(appointment=appointment, kind=CANCELLED, actor=actor)
     return appointment
 
 

@@ -161,3 +161,13 @@ def test_completing_hands_the_lead_off(world: World, visit_type, ready, clock):
 
     assert response.status_code == 302
     assert fresh(ready).status == Status.HANDED_OFF
+
+
+def test_site_leads_and_admins_find_the_scheduling_settings(world: World):
+    team = signed_in(world.site_lead.user).get(reverse("team")).content.decode()
+    sites = signed_in(world.admin.user).get(reverse("settings_sites")).content.decode()
+
+    assert reverse("visit_types", kwargs={"code": world.study_site_a.code}) in team
+    assert reverse("visit_types", kwargs={"code": world.study_site_b.code}) not in team
+    assert reverse("site_scheduling", kwargs={"code": world.site_a.code}) in sites
+    assert reverse("site_scheduling", kwargs={"code": world.site_b.code}) not in sites

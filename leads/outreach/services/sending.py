@@ -22,6 +22,7 @@ from django.utils import timezone
 from leads.models import ActivityKind, Direction, Lead, Person
 from leads.outreach.backends import Sms, SmsError, sms_backend
 from leads.outreach.models import (
+    KEYWORD_ANSWERS,
     InboundMessage,
     MessageChannel,
     OutboundMessage,
@@ -58,6 +59,7 @@ def message_queue(
     subject: str = "",
     purpose: str = Purpose.OUTREACH,
     template_version_id: int | None = None,
+    calendar: str = "",
 ) -> OutboundMessage:
     """Queue one message (or return the one this key already made: a retry never sends
     twice). A message the checks refuse is kept, blocked, with the reason."""
@@ -88,6 +90,7 @@ def message_queue(
                 to=_address(person, channel),
                 subject=subject.strip(),
                 body=body,
+                calendar=calendar if channel == MessageChannel.EMAIL else "",
                 template_version_id=template_version_id,
                 created_by=actor.user,
             )
@@ -135,7 +138,7 @@ def blocked_reason(message: OutboundMessage) -> str:
     channel = MessageChannel(message.channel)
     if not _address(person, channel):
         return f"No {'phone number' if channel == 'sms' else 'e-mail address'} on file."
-    if message.purpose != Purpose.OUTREACH:
+    if message.purpose in KEYWORD_ANSWERS:
         return ""  # an answer to their own keyword: carriers require it
     if opted_out_of(person, channel):
         return f"Opted out of {channel.label}."
@@ -181,7 +184,7 @@ def message_deliver(*, message_id: int) -> str:
         if reason:
             return _settle(message, Status.BLOCKED, reason=reason)
         zones = _zones(message)
-        opens = window_opens(now, zones) if message.purpose == Purpose.OUTREACH else None
+        opens = window_opens(now, zones) if message.purpose not in KEYWORD_ANSWERS else None
         if opens is not None:
             local = opens.astimezone(zoneinfo.ZoneInfo(zones[0]))
             return _settle(
@@ -215,6 +218,15 @@ def _send(message: OutboundMessage) -> str:
         headers={"Message-ID": message_id},
     )  # fmt: skip
     email.attach_alternative(email_html(message.body), "text/html")
+    if message.calendar:
+        # METHOD:CANCEL tells the calendar client to drop the event it has; REQUEST adds or
+        # updates it (same UID, higher SEQUENCE).
+        method = "CANCEL" if "\nMETHOD:CANCEL" in message.calendar else "REQUEST"
+        email.attach(
+            "visit.ics",
+            message.calendar.encode(),
+            f'text/calendar; charset="utf-8"; method={method}',
+        )
     email.send()
     return message_id
 
