@@ -8,3 +8,4 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         from leads import receivers  # noqa: F401  (connects the receivers)
+        from leads.outreach import email_webhooks  # noqa: F401  (anymail's signals)

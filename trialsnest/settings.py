@@ -6,7 +6,9 @@ production must never silently fall back to a default.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,14 @@ try:
     REDIS_URL = env.str("REDIS_URL", "")
     # Without DEBUG there is no default: the console backend would print password-reset and
     # invitation links into the web log.
-    _EMAIL = env.dj_email_url("EMAIL_URL", "console://" if DEBUG else None)
+    # anymail://ESP (postmark, mailgun, sendgrid, amazon_ses...) sends through that provider's
+    # django-anymail backend; its credentials and webhook secret come from ANYMAIL_* variables.
+    _ANYMAIL_ESP = ""
+    if env.str("EMAIL_URL", "").startswith("anymail://"):
+        _ANYMAIL_ESP = env.str("EMAIL_URL").removeprefix("anymail://").strip("/").lower()
+        _EMAIL = {"EMAIL_BACKEND": f"anymail.backends.{_ANYMAIL_ESP}.EmailBackend"}
+    else:
+        _EMAIL = env.dj_email_url("EMAIL_URL", "console://" if DEBUG else None)
     DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "TrialsNest <noreply@localhost>")
     _SECURE_COOKIES = env.bool("SECURE_COOKIES", not DEBUG)
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -88,8 +97,25 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
 if "EMAIL_BACKEND" not in _EMAIL:
     raise ImproperlyConfigured(
-        "Bad environment variable EMAIL_URL: use smtp://, submission://, console:// or file://"
+        "Bad environment variable EMAIL_URL: use smtp://, submission://, console://, file:// or "
+        "anymail://ESP"
     )
+if _ANYMAIL_ESP and (
+    not _ANYMAIL_ESP.isidentifier()
+    or importlib.util.find_spec(f"anymail.backends.{_ANYMAIL_ESP}") is None
+):
+    raise ImproperlyConfigured(
+        f"Bad environment variable EMAIL_URL: django-anymail has no provider {_ANYMAIL_ESP!r} "
+        "(anymail://postmark, anymail://mailgun, anymail://sendgrid, anymail://amazon_ses...)"
+    )
+EMAIL_PROVIDER = _ANYMAIL_ESP  # its webhooks: /outreach/email/tracking/ and .../inbound/
+# django-anymail's settings, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN and ANYMAIL_WEBHOOK_SECRET
+# ("user:password" that the provider's webhook posts with).
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -99,6 +125,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",  # array fields and full-text search: core PostgreSQL only
     "django_htmx",
+    "anymail",
     "guardian",
     "axes",
     "trialsnest.accounts",

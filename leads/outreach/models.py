@@ -182,8 +182,8 @@ class OutboundMessage(models.Model):
 
 
 class InboundMessage(models.Model):
-    """A text received on an organization's number: kept whoever sent it (an unknown number
-    waits for review), with what it was read as."""
+    """A text received on an organization's number (kept whoever sent it: an unknown number
+    waits for review), or an e-mail answering one of our messages, with what it was read as."""
 
     class Intent(models.TextChoices):
         OPT_OUT = "opt_out", "Opt-out keyword"
@@ -201,7 +201,7 @@ class InboundMessage(models.Model):
     channel = models.CharField(
         max_length=10, choices=MessageChannel.choices, default=MessageChannel.SMS
     )
-    from_number = models.CharField(max_length=40)
+    from_number = models.CharField(max_length=254)  # a phone number, or an e-mail's sender
     to_number = models.CharField(max_length=40, blank=True)
     body = models.TextField(blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
@@ -237,4 +237,4 @@ class InboundMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"SMS from {self.from_number} ({self.intent})"
+        return f"{self.get_channel_display()} from {self.from_number} ({self.intent})"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from leads.outreach import views, webhooks
+from leads.outreach import email_webhooks, views, webhooks
 
 urlpatterns = [
     path("leads/<uuid:code>/messages/new/", views.message_new, name="outreach_message_new"),
@@ -16,4 +16,6 @@ urlpatterns = [
     path("outreach/sms/twilio/status/", webhooks.twilio_status, name="outreach_twilio_status"),
     path("outreach/sms/twilio/<str:token>/", webhooks.twilio_inbound, name="outreach_twilio_token"),
     path("outreach/sms/<str:token>/", webhooks.sms_inbound, name="outreach_sms_inbound"),
+    # The e-mail provider's (EMAIL_URL=anymail://ESP): its secret, checked by django-anymail.
+    path("outreach/email/<str:kind>/", email_webhooks.email_webhook, name="outreach_email_webhook"),
 ]

@@ -51,6 +51,7 @@ def test_the_deploy_check_reports_nothing_with_production_settings():
         ("CSV_IMPORT_CHUNK_ROWS", "0", "CSV_IMPORT_CHUNK_ROWS"),
         ("CSV_IMPORT_LEASE_SECONDS", "two minutes", "CSV_IMPORT_LEASE_SECONDS"),
         ("EMAIL_URL", "carrier-pigeon://", "EMAIL_URL"),
+        ("EMAIL_URL", "anymail://carrier_pigeon", "no provider 'carrier_pigeon'"),
         ("DATABASE_URL", "mysql://root@localhost/trialsnest", "PostgreSQL"),
         ("SECRET_KEY", "", "SECRET_KEY"),
     ],
@@ -81,6 +82,24 @@ def test_logs_never_carry_query_strings_or_the_request():
 def test_every_log_handler_redacts(settings):
     for handler in settings.LOGGING["handlers"].values():
         assert "no_phi" in handler["filters"]
+
+
+def test_an_email_provider_through_anymail_passes_the_deploy_check():
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.MAILERS['default'])",
+        EMAIL_URL="anymail://postmark",
+        ANYMAIL_POSTMARK_SERVER_TOKEN="server-token",
+        ANYMAIL_WEBHOOK_SECRET="provider:secret",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "anymail.backends.postmark.EmailBackend" in result.stdout
+    check = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        EMAIL_URL="anymail://postmark",
+        ANYMAIL_POSTMARK_SERVER_TOKEN="server-token",
+        ANYMAIL_WEBHOOK_SECRET="provider:secret",
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
 
 
 def test_without_debug_the_mail_server_must_be_named():

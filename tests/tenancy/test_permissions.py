@@ -989,6 +989,12 @@ OUTREACH_MATRIX: dict[str, list[Row]] = {
     "outreach_twilio": [Row("GET", everyone(405)), Row("POST", everyone(403))],
     "outreach_twilio_token": [Row("POST", everyone(403), kwargs=_org_a_webhook)],
     "outreach_twilio_status": [Row("GET", everyone(405)), Row("POST", everyone(403))],
+    # No e-mail provider is configured in the tests: the webhook does not exist (its own tests
+    # configure one, tests/leads/outreach/test_email_webhooks.py).
+    "outreach_email_webhook": [
+        Row("GET", everyone(404), kwargs=lambda world: {"kind": "tracking"}),
+        Row("POST", everyone(404), kwargs=lambda world: {"kind": "inbound"}),
+    ],
     "outreach_sms_inbound": [
         Row("GET", everyone(405), kwargs=_org_a_webhook),
         Row("POST", everyone(404), kwargs=lambda world: {"token": "not-a-token"}),

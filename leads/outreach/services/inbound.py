@@ -46,7 +46,7 @@ HELP_REPLY = {
 }
 
 
-def _clean(body: str) -> str:
+def clean_body(body: str) -> str:
     if has_control_characters(body, multiline=True):
         body = "".join(c for c in body if c in "\n\t" or not has_control_characters(c))
     return body.strip()[:BODY_MAX]
@@ -82,7 +82,7 @@ def inbound_sms_receive(
         if known is not None:
             return known
     received_at = received_at or timezone.now()
-    body = _clean(body)
+    body = clean_body(body)
     number = e164(from_number) or from_number.strip()[:40]
     intent = Intent(classify(body))
     people_of_number = Person.objects.filter(

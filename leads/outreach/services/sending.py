@@ -182,12 +182,12 @@ def message_deliver(*, message_id: int) -> str:
         message.to = _address(message.person, message.channel)
         reason = blocked_reason(message)
         if reason:
-            return _settle(message, Status.BLOCKED, reason=reason)
+            return settle(message, Status.BLOCKED, reason=reason)
         zones = _zones(message)
         opens = window_opens(now, zones) if message.purpose not in KEYWORD_ANSWERS else None
         if opens is not None:
             local = opens.astimezone(zoneinfo.ZoneInfo(zones[0]))
-            return _settle(
+            return settle(
                 message,
                 Status.HELD,
                 reason=f"Quiet hours where they are ({', '.join(zones)}): goes at "
@@ -201,9 +201,9 @@ def message_deliver(*, message_id: int) -> str:
     except (SmsError, OSError) as exc:
         logger.warning("Message %s failed: %s", message.code, type(exc).__name__)
         with transaction.atomic():
-            return _settle(message, Status.FAILED, reason=str(exc)[:300] or type(exc).__name__)
+            return settle(message, Status.FAILED, reason=str(exc)[:300] or type(exc).__name__)
     with transaction.atomic():
-        return _settle(message, Status.SENT, provider_id=provider_id, sent_at=timezone.now())
+        return settle(message, Status.SENT, provider_id=provider_id, sent_at=timezone.now())
 
 
 def _send(message: OutboundMessage) -> str:
@@ -228,7 +228,9 @@ def _send(message: OutboundMessage) -> str:
             f'text/calendar; charset="utf-8"; method={method}',
         )
     email.send()
-    return message_id
+    # A provider backend (django-anymail) reports its own id, which its webhooks name.
+    status = getattr(email, "anymail_status", None)
+    return str(getattr(status, "message_id", None) or message_id)
 
 
 # A provider's delivery report (Twilio's MessageStatus) and what it makes of a sent message.
@@ -256,10 +258,10 @@ def message_delivery_report(*, provider_id: str, report: str, error: str = "") -
     if status is None or message.status not in (Status.SENT, Status.SENDING):
         return message.status
     reason = f"The carrier reports {report}" + (f" (error {error})." if error else ".")
-    return _settle(message, status, reason="" if status == Status.DELIVERED else reason)
+    return settle(message, status, reason="" if status == Status.DELIVERED else reason)
 
 
-def _settle(message: OutboundMessage, status: str, **fields: Any) -> str:
+def settle(message: OutboundMessage, status: str, **fields: Any) -> str:
     """Record the outcome: the message, its audit row and a line on the lead's timeline."""
     message.status = status
     for name, value in fields.items():
