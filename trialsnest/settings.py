@@ -6,11 +6,9 @@ production must never silently fall back to a default.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
@@ -19,6 +17,8 @@ from environs import Env, EnvError
 from limits import parse as parse_limit
 from marshmallow import ValidationError
 from marshmallow.validate import Range
+
+from trialsnest.mail import anymail_backend, anymail_provider, anymail_settings, mailer
 
 # Lets ModelForm[...] and QuerySet[...] be subscripted at run time, as the type hints use them.
 django_stubs_ext.monkeypatch()
@@ -46,12 +46,10 @@ try:
     REDIS_URL = env.str("REDIS_URL", "")
     # Without DEBUG there is no default: the console backend would print password-reset and
     # invitation links into the web log.
-    # anymail://ESP (postmark, mailgun, sendgrid, amazon_ses...) sends through that provider's
-    # django-anymail backend; its credentials and webhook secret come from ANYMAIL_* variables.
-    _ANYMAIL_ESP = ""
-    if env.str("EMAIL_URL", "").startswith("anymail://"):
-        _ANYMAIL_ESP = env.str("EMAIL_URL").removeprefix("anymail://").strip("/").lower()
-        _EMAIL = {"EMAIL_BACKEND": f"anymail.backends.{_ANYMAIL_ESP}.EmailBackend"}
+    # anymail://ESP sends through that provider's django-anymail backend (trialsnest.mail).
+    EMAIL_PROVIDER = anymail_provider(env.str("EMAIL_URL", ""))
+    if EMAIL_PROVIDER:
+        _EMAIL = anymail_backend(EMAIL_PROVIDER)
     else:
         _EMAIL = env.dj_email_url("EMAIL_URL", "console://" if DEBUG else None)
     DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "TrialsNest <noreply@localhost>")
@@ -95,27 +93,8 @@ except EnvError as exc:
     raise ImproperlyConfigured(f"Bad environment variable: {exc}") from exc
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
-if "EMAIL_BACKEND" not in _EMAIL:
-    raise ImproperlyConfigured(
-        "Bad environment variable EMAIL_URL: use smtp://, submission://, console://, file:// or "
-        "anymail://ESP"
-    )
-if _ANYMAIL_ESP and (
-    not _ANYMAIL_ESP.isidentifier()
-    or importlib.util.find_spec(f"anymail.backends.{_ANYMAIL_ESP}") is None
-):
-    raise ImproperlyConfigured(
-        f"Bad environment variable EMAIL_URL: django-anymail has no provider {_ANYMAIL_ESP!r} "
-        "(anymail://postmark, anymail://mailgun, anymail://sendgrid, anymail://amazon_ses...)"
-    )
-EMAIL_PROVIDER = _ANYMAIL_ESP  # its webhooks: /outreach/email/tracking/ and .../inbound/
-# django-anymail's settings, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN and ANYMAIL_WEBHOOK_SECRET
-# ("user:password" that the provider's webhook posts with).
-ANYMAIL = {
-    name.removeprefix("ANYMAIL_"): value
-    for name, value in os.environ.items()
-    if name.startswith("ANYMAIL_") and value
-}
+# django-anymail's settings: ANYMAIL_* variables without the prefix (trialsnest.mail).
+ANYMAIL = anymail_settings(os.environ)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -332,21 +311,7 @@ MEDIA_URL = "/media/"  # never served publicly: files are reached through views 
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(DATA_DIR / "media")))
 
 # E-mail: EMAIL_URL such as smtp://user:password@host:587/?tls=true, console:// or file:///path
-_email: dict[str, Any] = dict(_EMAIL)
-_mail_options: dict[str, object] = {}
-if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
-    _mail_options = {
-        "host": _email.get("EMAIL_HOST") or "localhost",
-        "port": _email.get("EMAIL_PORT") or 25,
-        "username": _email.get("EMAIL_HOST_USER", ""),
-        "password": _email.get("EMAIL_HOST_PASSWORD", ""),
-        "use_tls": bool(_email.get("EMAIL_USE_TLS")),
-        "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
-        "timeout": 20,
-    }
-elif _email.get("EMAIL_FILE_PATH"):
-    _mail_options = {"file_path": _email["EMAIL_FILE_PATH"]}
-MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
+MAILERS = {"default": mailer(_EMAIL)}
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: Redis when REDIS_URL is set, else a broker that needs no server.
