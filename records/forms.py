@@ -20,6 +20,22 @@ class RequirementForm(forms.ModelForm[RecordRequirement]):
         widgets = {"instructions": forms.Textarea(attrs={"rows": 3})}
 
 
+class NewRequirementForm(RequirementForm):
+    """Adding an item: it can also go to the leads already waiting on records."""
+
+    add_to_waiting = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, waiting: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["add_to_waiting"]
+        if waiting:
+            field.label = f"Also add it to the {waiting} lead{'s' if waiting != 1 else ''} "
+            field.label += "waiting on records now"
+            field.help_text = "Otherwise it applies from the next lead that reaches records."
+        else:
+            del self.fields["add_to_waiting"]
+
+
 class ProviderForm(forms.ModelForm[Provider]):
     class Meta:
         model = Provider

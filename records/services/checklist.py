@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from records.models import RecordRequirement
-from trialsnest.audit.services import Actor, audit_record, changed_fields
+from leads.models import Activity, ActivityKind, Lead, Status
+from records.models import RecordItem, RecordRequirement
+from trialsnest.audit.services import Actor, audit_record, audit_record_many, changed_fields
 from trialsnest.studies.models import StudySite
 
 REQUIREMENT_FIELDS = ("name", "required", "lookback_days", "instructions", "position")
+BATCH = 1_000
 
 
 def _snapshot(requirement: RecordRequirement) -> dict[str, Any]:
@@ -28,9 +30,10 @@ def requirement_create(
     lookback_days: int | None,
     instructions: str,
     actor: Actor,
+    add_to_waiting: bool = False,
 ) -> RecordRequirement:
-    """A new checklist item, last in the list. Leads already at the records step keep their
-    items as they are: a new item applies from the next lead that reaches it."""
+    """A new checklist item, last in the list. It applies from the next lead that reaches the
+    records step; with `add_to_waiting`, the leads waiting on records now get it too."""
     last = RecordRequirement.objects.filter(study_site=study_site).aggregate(n=Max("position"))
     requirement = RecordRequirement(
         organization_id=study_site.organization_id,
@@ -51,7 +54,48 @@ def requirement_create(
         changes=changed_fields(old={}, new=_snapshot(requirement)),
         request=actor.request,
     )
+    if add_to_waiting:
+        requirement_add_to_waiting(requirement=requirement, actor=actor)
     return requirement
+
+
+def waiting_leads(study_site: StudySite) -> QuerySet[Lead]:
+    """The StudySite's leads at the records step now."""
+    return Lead.objects.filter(study_site=study_site, status=Status.RECORDS_PENDING)
+
+
+def requirement_add_to_waiting(*, requirement: RecordRequirement, actor: Actor) -> int:
+    """Give the item to every lead waiting on records that lacks it, a batch of leads per
+    statement (items, timeline lines, audit rows); returns how many leads got it. Each lead
+    stays at the records step: one more item to collect cannot make it ready."""
+    have = RecordItem.objects.filter(requirement=requirement).values("lead_id")
+    leads = waiting_leads(requirement.study_site).exclude(pk__in=have).order_by("pk")
+    detail = f"1 more to collect: {requirement.name}"
+    total, now = 0, timezone.now()
+    # Each batch's items take its leads out of `leads`: the next slice is the next batch.
+    rows = leads.values_list("pk", "code", "version")
+    while batch := list(rows[:BATCH]):
+        RecordItem.objects.bulk_create(
+            RecordItem(organization_id=requirement.organization_id, lead_id=pk,
+                       requirement=requirement)
+            for pk, _, _ in batch
+        )  # fmt: skip
+        Activity.objects.bulk_create(
+            Activity(organization_id=requirement.organization_id, lead_id=pk,
+                     kind=ActivityKind.RECORDS, actor=actor.user, at=now,
+                     data={"detail": detail, "version": version})
+            for pk, _, version in batch
+        )  # fmt: skip
+        audit_record_many(
+            action="record_items.created",
+            actor_id=actor.user.pk if actor.user else None,
+            organization_id=requirement.organization_id,
+            object_type="lead",
+            object_ids=[str(code) for _, code, _ in batch],
+            changes={"items": {"new": [str(requirement.code)]}},
+        )
+        total += len(batch)
+    return total
 
 
 @transaction.atomic

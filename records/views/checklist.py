@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from records import selectors, services
-from records.forms import RequirementForm
+from records.forms import NewRequirementForm, RequirementForm
 from records.gatekeepers import get_requirement_for_user
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
@@ -30,7 +30,8 @@ LEADS = (Role.SITE_LEAD, Role.ORG_ADMIN)
 def checklist(request: TenantRequest, code: str) -> HttpResponse:
     """The checklist, and a form to add an item to it."""
     study_site = get_study_site_for_user(request, code)
-    form = RequirementForm(request.POST or None)
+    waiting = services.waiting_leads(study_site).count()
+    form = NewRequirementForm(request.POST or None, waiting=waiting)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -41,7 +42,10 @@ def checklist(request: TenantRequest, code: str) -> HttpResponse:
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, f"Added “{form.cleaned_data['name']}” to the checklist.")
+                added = f"Added “{form.cleaned_data['name']}” to the checklist"
+                if form.cleaned_data.get("add_to_waiting"):
+                    added += f" and to the {waiting} lead{'s' if waiting != 1 else ''} waiting"
+                messages.success(request, added + ".")
                 return redirect("records_checklist", code=study_site.code)
         status = 422
     context = {

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from leads.models import ActionKind, ActivityKind, Blocker, CloseReason, Lead, Status
 from leads.services import lead_change_status
 from records.models import ItemState, Method, Provider, RecordItem, RecordRequirement
+from records.services import checklist as checklist_services
 from records.services import (
     provider_create,
     record_item_follow_up,
@@ -410,3 +411,34 @@ def test_each_step_of_an_item_is_on_the_leads_timeline(
         ("HbA1c within 90 days: received, dated 2025-02-24 (older than the look-back window)", ""),
         ("HbA1c within 90 days: insufficient, asked again by 2025-06-07", "Too old"),
     ]
+
+
+def test_a_new_item_can_go_to_the_leads_waiting_on_records_now(
+    world: World, records_lead: Lead, checklist, monkeypatch
+):
+    monkeypatch.setattr(checklist_services, "BATCH", 2)  # three leads: two batches
+    others = [to_records(new_lead(study_site=world.study_site_a), world) for _ in range(2)]
+    elsewhere = to_records(new_lead(study_site=world.study_site_a2), world)
+    not_yet = new_lead(study_site=world.study_site_a)
+    actor = actor_of(world)
+
+    later = requirement_create(study_site=world.study_site_a, name="Later item", required=False,
+                               lookback_days=None, instructions="", actor=actor)  # fmt: skip
+    now = requirement_create(study_site=world.study_site_a, name="Medication list", required=True,
+                             lookback_days=None, instructions="", actor=actor,
+                             add_to_waiting=True)  # fmt: skip
+
+    for lead in (records_lead, *others):
+        items = items_of(lead)
+        assert items["Medication list"].state == ItemState.NEEDED
+        assert "Later item" not in items
+        assert fresh_lead(lead).status == Status.RECORDS_PENDING
+        assert lead.activities.filter(
+            kind=ActivityKind.RECORDS, data__detail="1 more to collect: Medication list"
+        ).exists()
+    assert not RecordItem.objects.filter(lead__in=[elsewhere, not_yet], requirement=now).exists()
+    assert AuditEvent.objects.filter(action="record_items.created",
+                                     changes__items__new=[str(now.code)]).count() == 3  # fmt: skip
+    assert later.pk != now.pk
+    # Run again (a double submit): nobody gets it twice.
+    assert checklist_services.requirement_add_to_waiting(requirement=now, actor=actor) == 0

@@ -245,3 +245,17 @@ def test_what_people_typed_is_shown_as_text_never_run(
         html = client.get(url).content.decode()
         assert script not in html, url
         assert "Clinic &lt;script&gt;alert(1)&lt;/script&gt;" in html, url
+
+
+def test_the_checklist_offers_the_new_item_to_the_leads_waiting_on_records(
+    world: World, records_lead, clock
+):
+    client = signed_in(world.site_lead.user)
+    url = reverse("records_checklist", kwargs={"code": world.study_site_a.code})
+
+    page = client.get(url).content.decode()
+    added = client.post(url, {"name": "ECG", "add_to_waiting": "on"}, follow=True)
+
+    assert "Also add it to the 1 lead waiting on records now" in page
+    assert "to the checklist and to the 1 lead waiting." in added.content.decode()
+    assert RecordItem.objects.filter(lead=records_lead, requirement__name="ECG").exists()
