@@ -26,7 +26,7 @@ def create_record_items(sender: Any, lead: Lead, actor: Actor, **kwargs: Any) ->
     transaction as the move."""
     if lead.status == Status.RECORDS_PENDING:
         record_items_create(lead=lead, actor=actor)
-        lead_records_sync(lead=lead, actor=actor)
+        lead_records_sync(lead=lead, actor=actor, current=True)
 
 
 @receiver(queue_rows_shown, sender=Lead)

@@ -228,8 +228,11 @@ def lead_change_status(
     next_action: str = "",
     due_at: datetime | None = None,
     version: int | None = None,
+    locked: bool = False,
 ) -> Lead:
-    lead = lead_lock(lead, version)
+    """Move the lead. `locked`: `lead` is the row the caller locked with lead_lock in this
+    transaction and has not changed since (spares reading it again)."""
+    lead = lead if locked else lead_lock(lead, version)
     if status not in TRANSITIONS[lead.status]:
         raise ValidationError({"status": transition_refused(lead.status, status)})
     reason = check_text(reason.strip(), field="reason", max_length=LINE_MAX)

@@ -41,7 +41,8 @@ def lead_lock(lead: Lead, seen_version: int | None) -> Lead:
     """The lead's current row, locked for this transaction; LeadConflict if it moved on."""
     current = (
         Lead.objects.select_for_update(of=("self",))
-        .select_related("study_site__site", "person")
+        # Everything a change reads besides the row: its policy (SLA, cadence) and its owner.
+        .select_related("study_site__site", "study_site__policy", "person", "owner")
         .get(pk=lead.pk)
     )
     if seen_version is not None and current.version != seen_version:

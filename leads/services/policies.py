@@ -29,8 +29,11 @@ POLICY_FIELDS = (
 
 
 def policy_for(study_site: StudySite) -> Policy:
-    """The StudySite's policy (the defaults until a site lead changes them), once per object."""
+    """The StudySite's policy (the defaults until a site lead changes them), once per object
+    (or none at all when it came with the StudySite: select_related("study_site__policy"))."""
     policy = getattr(study_site, "_policy_cache", None)
+    if policy is None and isinstance(study_site._state.fields_cache.get("policy"), Policy):
+        policy = study_site._state.fields_cache["policy"]
     if policy is None:
         policy, _ = Policy.objects.get_or_create(study_site=study_site)
         study_site._policy_cache = policy  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from leads.models import Blocker, CloseReason, Lead, Status
 from leads.services import lead_change_status, lead_set_blocker
+from leads.services.locking import lead_lock
 from prescreen.models import (
     Answer,
     Outcome,
@@ -104,11 +105,13 @@ def _write_answers(
 
 
 def _move_lead(lead: Lead, status: str, actor: Actor, reason: str, close_reason: str = "") -> Lead:
+    """Move a lead this transaction locked (lead_lock) and has not changed."""
     if lead.status == status:
         return lead
     return lead_change_status(
-        lead=lead, status=status, actor=actor, reason=reason, close_reason=close_reason
-    )
+        lead=lead, status=status, actor=actor, reason=reason, close_reason=close_reason,
+        locked=True,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -121,7 +124,7 @@ def response_save(
 ) -> PrescreenResponse:
     """Keep the answers given so far (by question code); with `submit`, score them for the
     coordinator to confirm. The first save moves a new or contacting lead to prescreening."""
-    lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
+    lead = lead_lock(lead, None)
     if lead.status not in PRESCREENABLE:
         raise ValidationError(
             f"A lead that is {lead.get_status_display().lower()} is not prescreened."
@@ -173,7 +176,7 @@ def response_confirm(
     reason = check_text(reason.strip(), field="reason", max_length=LINE_MAX)
     if outcome != response.computed_outcome and not reason:
         raise ValidationError({"reason": "Say why the result differs from the computed one."})
-    lead = Lead.objects.select_related("study_site").get(pk=response.lead_id)
+    lead = lead_lock(Lead(pk=response.lead_id), None)
     if lead.status not in (Status.PRESCREENING, Status.NEEDS_REVIEW):
         raise ValidationError(
             f"The lead moved on ({lead.get_status_display().lower()}) since this prescreen began."
@@ -224,7 +227,7 @@ def response_review(
     note = check_text(note.strip(), field="note", max_length=LINE_MAX)
     if not note:
         raise ValidationError({"note": "Say what the study team decided, and who."})
-    lead = Lead.objects.select_related("study_site").get(pk=response.lead_id)
+    lead = lead_lock(Lead(pk=response.lead_id), None)
     if lead.status != Status.NEEDS_REVIEW:
         raise ValidationError(
             f"The lead moved on ({lead.get_status_display().lower()}) since the prescreen."

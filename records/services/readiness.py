@@ -51,10 +51,12 @@ def _plan(lead: Lead, items: list[RecordItem], now: datetime) -> tuple[str, date
     return ActionKind.CHASE_RECORDS, overdue_from(lead.study_site.site, min(dues))
 
 
-def lead_records_sync(*, lead: Lead, actor: Actor) -> Lead:
+def lead_records_sync(*, lead: Lead, actor: Actor, current: bool = False) -> Lead:
     """Bring the lead in line with its items. Call inside the transaction of the item's change,
-    with the lead locked (records.services.items does)."""
-    lead = Lead.objects.select_related("study_site__site").get(pk=lead.pk)
+    with the lead locked (records.services.items does); `current` when `lead` is the row just
+    saved in this transaction (no need to read it again)."""
+    if not current:
+        lead = Lead.objects.select_related("study_site__site").get(pk=lead.pk)
     if lead.status != Status.RECORDS_PENDING:
         return lead
     items = required_items(lead)
