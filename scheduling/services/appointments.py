@@ -23,6 +23,7 @@ from scheduling.models import (
     Appointment,
     AppointmentStatus,
     Booking,
+    Resource,
     VisitType,
 )
 from scheduling.selectors import Day, free_slots, is_offered, week_start
@@ -96,6 +97,15 @@ def _taken(visit_type: VisitType, starts_at: datetime, ignore: Appointment | Non
     return SlotTaken(free_slots(visit_type, monday, ignore=ignore))
 
 
+def _held(resources: list[Resource], starts_at: datetime, ends_at: datetime) -> bool:
+    """Whether an active booking already holds one of the resources at that time. A fast
+    refusal only: two requests can both find the time free, and then the exclusion constraint
+    decides."""
+    return Booking.objects.filter(
+        resource__in=resources, active=True, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists()
+
+
 def appointment_book(
     *, lead: Lead, visit_type: VisitType, starts_at: datetime, actor: Actor
 ) -> Appointment:
@@ -112,6 +122,9 @@ def appointment_book(
             raise ValidationError(ALREADY_BOOKED)
         raise ValidationError("Only a lead that is ready to schedule can be booked.")
     ends_at = starts_at + timedelta(minutes=visit_type.duration_minutes)
+    if _held(resources, starts_at, ends_at):
+        # Already taken: say so at once, without moving the lead only to roll it back.
+        raise _taken(visit_type, starts_at, None)
     try:
         with transaction.atomic():
             lead = lead_change_status(

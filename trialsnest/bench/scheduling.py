@@ -13,6 +13,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from leads.models import Activity, Lead, Person, Source, Status
+from leads.outreach.models import OutboundMessage
 from leads.services import lead_change_status, lead_create, person_create
 from scheduling.models import Appointment, Resource, ResourceKind, VisitType, WeeklyHours
 from scheduling.selectors import free_slots, week_start
@@ -92,6 +93,7 @@ def _remove(study_site: StudySite) -> None:
     Appointment.objects.filter(lead__in=leads).delete()
     VisitType.objects.filter(study_site=study_site).delete()
     Activity.objects.filter(lead__in=leads).delete()
+    OutboundMessage.objects.filter(lead__in=leads).delete()  # the visit e-mails
     leads.delete()
     Person.objects.filter(pk__in=people).delete()
     site = study_site.site
