@@ -305,6 +305,9 @@ class Lead(models.Model):
     attention_at = models.DateTimeField(null=True, blank=True)
     # When "no movement" turns the lead stale (last movement + the StudySite's stale period).
     stale_at = models.DateTimeField(null=True, blank=True)
+    # When the stale sweep (leads.automation.stale) found the lead without movement past
+    # stale_at and gave it to review; any movement after it clears it (refresh_attention).
+    stale_marked_at = models.DateTimeField(null=True, blank=True)
     # Out of the coordinator's attention until then (snoozed): attention_at is at least this.
     # Any movement or a new next action ends the snooze.
     snoozed_until = models.DateTimeField(null=True, blank=True)

@@ -372,6 +372,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "resume-csv-imports": {"task": "leads.tasks.resume_csv_imports", "schedule": 60.0},
     # Messages held for the recipient's quiet hours go once their window opens.
     "release-held-messages": {"task": "leads.outreach.tasks.release_held_messages", "schedule": 60},
+    # Due times live in the database; these scans pick up what fell due (leads.automation).
+    "sweep-stale-leads": {"task": "leads.automation.tasks.sweep_stale_leads", "schedule": 600.0},
+    "close-unreachable-leads": {
+        "task": "leads.automation.tasks.close_unreachable_leads",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

@@ -1,0 +1,20 @@
+"""Beat's lead-side jobs: thin adapters over leads.automation (each safe to run twice)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from leads.automation.cadence import cadence_close
+from leads.automation.stale import stale_sweep
+
+
+@shared_task
+def sweep_stale_leads() -> int:
+    """Beat, every 10 minutes: mark the leads that turned stale (ids and counts only)."""
+    return stale_sweep()
+
+
+@shared_task
+def close_unreachable_leads() -> int:
+    """Beat, every minute: close the leads whose cadence and final wait ran out."""
+    return cadence_close()
