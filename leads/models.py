@@ -313,6 +313,11 @@ class Lead(models.Model):
     snoozed_until = models.DateTimeField(null=True, blank=True)
     # The SLA target of the current status (business hours of the site), when one applies.
     sla_due_at = models.DateTimeField(null=True, blank=True)
+    # The SLA target the SLA job (leads.automation.sla) flagged as missed, and the one it
+    # escalated: the lead is flagged while these equal sla_due_at, so a new status (a new
+    # target) unflags it with no step of its own.
+    sla_flagged_for = models.DateTimeField(null=True, blank=True)
+    sla_escalated_for = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
 
@@ -536,6 +541,10 @@ class Policy(models.Model):
     )
     stale_after_days = models.PositiveIntegerField(
         default=7, validators=between(STALE_DAYS, "days")
+    )
+    # After a missed target, business hours before the one who must decide hears of it.
+    sla_escalate_after_hours = models.PositiveIntegerField(
+        default=8, validators=between(SLA_HOURS, "business hours")
     )
 
     class Meta:

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "trialsnest.studies",
     "trialsnest.audit",
     "trialsnest.ops",
+    "trialsnest.notifications",
     "leads",
     "prescreen",
     "records",
@@ -374,6 +375,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "release-held-messages": {"task": "leads.outreach.tasks.release_held_messages", "schedule": 60},
     # Due times live in the database; these scans pick up what fell due (leads.automation).
     "sweep-stale-leads": {"task": "leads.automation.tasks.sweep_stale_leads", "schedule": 600.0},
+    "scan-sla-targets": {"task": "leads.automation.tasks.scan_sla_targets", "schedule": 300.0},
     "close-unreachable-leads": {
         "task": "leads.automation.tasks.close_unreachable_leads",
         "schedule": 60.0,

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("trialsnest.tenancy.urls")),
     path("", include("trialsnest.studies.urls")),
+    path("", include("trialsnest.notifications.urls")),
     path("", include("leads.urls")),
     path("", include("records.urls")),
     path("", include("prescreen.urls")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from leads.automation.cadence import cadence_close
+from leads.automation.sla import sla_scan
 from leads.automation.stale import stale_sweep
 
 
@@ -18,3 +19,9 @@ def sweep_stale_leads() -> int:
 def close_unreachable_leads() -> int:
     """Beat, every minute: close the leads whose cadence and final wait ran out."""
     return cadence_close()
+
+
+@shared_task
+def scan_sla_targets() -> list[int]:
+    """Beat, every 5 minutes: flag missed SLA targets and escalate the overdue flags."""
+    return list(sla_scan())
