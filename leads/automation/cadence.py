@@ -18,7 +18,9 @@ from django.utils import timezone
 from leads.models import OPEN_Q, ActionKind, Blocker, CloseReason, Lead, Status
 from leads.services.leads import lead_change_status
 from trialsnest.audit.services import Actor
-from trialsnest.ops.jobs import job_run
+from trialsnest.notifications.models import Kind
+from trialsnest.notifications.services import Notice, notify_many
+from trialsnest.ops.jobs import JobCounts, job_run
 
 BATCH = 500
 SYSTEM = Actor(user=None)
@@ -36,7 +38,9 @@ def due_to_close(*, now: datetime, limit: int = BATCH) -> list[tuple[int, int]]:
     )
 
 
-def close_unreachable(*, lead_id: int, seen_version: int, now: datetime) -> bool:
+def close_unreachable(
+    *, lead_id: int, seen_version: int, now: datetime, counts: JobCounts | None = None
+) -> bool:
     """Close one lead as unreachable if it is still the version seen and still due; True if
     closed. Safe to run twice and concurrently: a second run finds it closed or moved."""
     with transaction.atomic():
@@ -61,16 +65,31 @@ def close_unreachable(*, lead_id: int, seen_version: int, now: datetime) -> bool
             reason=f"No answer after {lead.attempts} attempts and the final waiting period",
             version=seen_version,
         )
+        if counts is not None:
+            counts.add("closed_unreachable", lead.organization_id)
+        if lead.owner_id is not None:
+            notify_many(
+                [
+                    Notice(
+                        organization_id=lead.organization_id,
+                        recipient_id=lead.owner_id,
+                        kind=Kind.CLOSED,
+                        key=f"closed-unreachable:{lead.code}:{seen_version}",
+                        reason="Closed as unreachable: no answer through the contact cadence",
+                        lead_code=lead.code,
+                    )
+                ]
+            )
     return True
 
 
 def cadence_close(*, now: datetime | None = None, limit: int = BATCH) -> int:
     """Beat: close every lead whose cadence ran out by `now`; returns how many were closed."""
     now = now or timezone.now()
-    with job_run("cadence_close") as changed:
+    with job_run("cadence_close") as counts:
+        counts.touch("closed_unreachable")
         closed = sum(
-            close_unreachable(lead_id=lead_id, seen_version=version, now=now)
+            close_unreachable(lead_id=lead_id, seen_version=version, now=now, counts=counts)
             for lead_id, version in due_to_close(now=now, limit=limit)
         )
-        changed["closed_unreachable"] = closed
     return closed

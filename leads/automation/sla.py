@@ -23,7 +23,7 @@ from trialsnest.audit.services import audit_record_each
 from trialsnest.lib.business_hours import add_business_hours
 from trialsnest.notifications.models import Kind
 from trialsnest.notifications.services import Notice, notify_many
-from trialsnest.ops.jobs import job_run
+from trialsnest.ops.jobs import JobCounts, job_run
 from trialsnest.tenancy.models import Membership, Role
 
 BATCH = 1_000
@@ -68,7 +68,7 @@ def _unflagged(now: datetime) -> Q:
 
 
 @transaction.atomic
-def sla_flag(*, now: datetime, limit: int = BATCH) -> int:
+def sla_flag(*, now: datetime, limit: int = BATCH, counts: JobCounts | None = None) -> int:
     """Flag the leads whose target passed by `now`, and tell each owner."""
     ids = list(
         Lead.objects.filter(_unflagged(now))
@@ -99,7 +99,7 @@ def sla_flag(*, now: datetime, limit: int = BATCH) -> int:
         for lead in flagged
         if lead.owner_id is not None
     )
-    _audit(flagged, "lead.sla_missed")
+    _audit(flagged, "lead.sla_missed", counts, "flagged")
     return len(flagged)
 
 
@@ -131,7 +131,7 @@ def _deciders(organization_id: int, site_id: int) -> list[int]:
 
 
 @transaction.atomic
-def sla_escalate(*, now: datetime, limit: int = BATCH) -> int:
+def sla_escalate(*, now: datetime, limit: int = BATCH, counts: JobCounts | None = None) -> int:
     """Escalate flagged leads whose further delay (business hours) passed by `now`."""
     candidates = list(
         Lead.objects.select_for_update(of=("self",), skip_locked=True)
@@ -162,11 +162,11 @@ def sla_escalate(*, now: datetime, limit: int = BATCH) -> int:
                 )
             )
     notify_many(notices)
-    _audit(due, "lead.sla_escalated")
+    _audit(due, "lead.sla_escalated", counts, "escalated")
     return len(due)
 
 
-def _audit(leads: list[Lead], action: str) -> None:
+def _audit(leads: list[Lead], action: str, counts: JobCounts | None, name: str) -> None:
     by_org: dict[int, list[tuple[str, dict[str, object]]]] = {}
     for lead in leads:
         change: dict[str, object] = {
@@ -174,6 +174,8 @@ def _audit(leads: list[Lead], action: str) -> None:
         }
         by_org.setdefault(lead.organization_id, []).append((str(lead.code), change))
     for organization_id, changes in by_org.items():
+        if counts is not None:
+            counts.add(name, organization_id, len(changes))
         audit_record_each(
             action=action,
             actor_id=None,
@@ -186,8 +188,8 @@ def _audit(leads: list[Lead], action: str) -> None:
 def sla_scan(*, now: datetime | None = None) -> tuple[int, int]:
     """Beat: flag what passed its target, escalate what passed the further delay."""
     now = now or timezone.now()
-    with job_run("sla") as changed:
-        flagged = sla_flag(now=now)
-        escalated = sla_escalate(now=now)
-        changed.update(flagged=flagged, escalated=escalated)
+    with job_run("sla") as counts:
+        counts.touch("flagged", "escalated")
+        flagged = sla_flag(now=now, counts=counts)
+        escalated = sla_escalate(now=now, counts=counts)
     return flagged, escalated

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, ActionKind, ActivityKind, Blocker
 from trialsnest.audit.services import audit_record_each
-from trialsnest.ops.jobs import job_run
+from trialsnest.ops.jobs import JobCounts, job_run
 
 BATCH = 5_000
 
@@ -56,19 +56,19 @@ def stale_sweep(*, now: datetime | None = None, batch: int = BATCH) -> int:
     """Mark every lead that turned stale by `now`; returns how many were marked."""
     now = now or timezone.now()
     marked = 0
-    with job_run("stale_sweep") as changed:
+    with job_run("stale_sweep") as counts:
+        counts.touch("marked_stale")
         with connection.cursor() as cursor:
             cursor.execute("SELECT coalesce(min(id), 0) - 1, coalesce(max(id), 0) FROM leads_lead")
             after, last = cursor.fetchone()
         while after < last:
-            marked += _sweep_batch(now=now, after=after, until=after + batch)
+            marked += _sweep_batch(now=now, after=after, until=after + batch, counts=counts)
             after += batch
-        changed["marked_stale"] = marked
     return marked
 
 
 @transaction.atomic
-def _sweep_batch(*, now: datetime, after: int, until: int) -> int:
+def _sweep_batch(*, now: datetime, after: int, until: int, counts: JobCounts) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             _SWEEP,
@@ -90,6 +90,7 @@ def _sweep_batch(*, now: datetime, after: int, until: int) -> int:
             (code, {"next_action": {"new": ActionKind.STALE_REVIEW}, "stale_days": {"new": days}})
         )
     for organization_id, changes in by_org.items():
+        counts.add("marked_stale", organization_id, len(changes))
         audit_record_each(
             action="lead.marked_stale",
             actor_id=None,

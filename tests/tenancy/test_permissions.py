@@ -330,6 +330,7 @@ MATRIX: dict[str, list[Row]] = {
         Row("GET", everyone(To("/accounts/welcome/")), kwargs=_reset_token),
     ],
     "healthz": [Row("GET", everyone(200))],
+    "jobs": [Row("GET", members(coordinator=403, sponsor=404))],
     # A member's own notifications: no org-A object in the URL; sponsors never see the bell.
     "notifications": [Row("GET", members(sponsor=404))],
     "notifications_bell": [Row("GET", members(sponsor=404))],

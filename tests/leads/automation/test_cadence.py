@@ -18,6 +18,7 @@ from tests.conftest import World
 from tests.factories import new_lead
 from trialsnest.audit.models import AuditEvent
 from trialsnest.audit.services import Actor
+from trialsnest.notifications.models import Kind, Notification
 from trialsnest.ops.models import JobRun
 
 SYSTEM = Actor(user=None)
@@ -48,9 +49,10 @@ def test_it_closes_the_lead_once_the_final_wait_has_passed(world: World) -> None
     assert lead.close_reason == CloseReason.UNREACHABLE
     event = AuditEvent.objects.get(action="lead.status_changed", object_id=str(lead.code))
     assert event.reason == "No answer after 1 attempts and the final waiting period"
-    assert JobRun.objects.filter(job="cadence_close").latest("started_at").changed == {
-        "closed_unreachable": 1
-    }
+    notice = Notification.objects.get()
+    assert (notice.recipient, notice.kind) == (world.coordinator, Kind.CLOSED)
+    run = JobRun.objects.filter(job="cadence_close").latest("started_at")
+    assert run.changed["total"] == {"closed_unreachable": 1}
 
 
 @pytest.mark.django_db

@@ -59,7 +59,10 @@ def test_it_marks_leads_without_movement_past_the_stale_period(world: World) -> 
     )
     assert not Lead.objects.get(pk=moved.pk).stale_marked_at
     run = JobRun.objects.get(job="stale_sweep")
-    assert run.changed == {"marked_stale": 1}
+    assert run.changed == {
+        "total": {"marked_stale": 1},
+        "by_org": {str(world.org_a.pk): {"marked_stale": 1}},
+    }
     assert not run.failed
 
 
