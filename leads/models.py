@@ -376,6 +376,13 @@ class Lead(models.Model):
                 condition=OPEN_Q,
             ),
             models.Index(fields=["organization", "sla_due_at"], name="lead_sla", condition=OPEN_Q),
+            # The stale sweep (leads.automation.stale): open leads not yet marked, soonest stale
+            # first. A marked lead leaves it, so the daily sweep reads the day's increment only.
+            models.Index(
+                fields=["stale_at", "id"],
+                name="lead_stale_due",
+                condition=OPEN_Q & Q(stale_marked_at__isnull=True),
+            ),
             # The Team page's list of leads intake flagged (an expired material): a few rows.
             models.Index(
                 fields=["organization", "received_at", "id"],

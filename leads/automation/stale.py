@@ -2,9 +2,12 @@
 marked stale, with the reason, and given the next action "Stale review" (the Stale tab is the
 site lead's review of them). Any movement clears the mark (refresh_attention).
 
-Set-based over the whole table, in batches by id: each batch is one statement that locks its
-leads (skipping any a person holds: the next run takes them), updates them, appends their
-timeline entries and returns what the audit rows need. Never a loop per lead.
+Set-based over the whole table, in batches: each batch is one statement that takes up to BATCH
+unmarked leads past stale_at, in stale_at order, from a partial index of exactly those
+(lead_stale_due), locks them
+(skipping any a person holds: the next run takes them), updates them, appends their timeline
+entries and returns what the audit rows need. Marked leads leave the index, so the daily run
+reads only the day's increment. Never a loop per lead.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ BATCH = 5_000
 _SWEEP = """
     WITH due AS (
         SELECT l.id FROM leads_lead l
-        WHERE l.id > %(after)s AND l.id <= %(until)s
-          AND l.status = ANY(%(open)s) AND l.stale_at <= %(now)s AND l.stale_marked_at IS NULL
+        WHERE l.status = ANY(%(open)s) AND l.stale_at <= %(now)s AND l.stale_marked_at IS NULL
           AND l.blocker <> %(paused)s
           AND (l.snoozed_until IS NULL OR l.snoozed_until <= %(now)s)
+          AND (l.stale_at, l.id) > (%(after_at)s, %(after)s)
+        ORDER BY l.stale_at, l.id
+        LIMIT %(batch)s
         FOR UPDATE OF l SKIP LOCKED
     ),
     moved AS (
@@ -36,7 +41,7 @@ _SWEEP = """
             version = l.version + 1
         FROM due
         WHERE l.id = due.id
-        RETURNING l.id, l.code, l.organization_id, l.version, l.next_action AS action,
+        RETURNING l.id, l.code, l.organization_id, l.version, l.stale_at,
                   (SELECT p.stale_after_days FROM leads_policy p
                    WHERE p.study_site_id = l.study_site_id) AS days
     ),
@@ -48,7 +53,7 @@ _SWEEP = """
                                   'reason', 'stale', 'days', days, 'version', version)
         FROM moved
     )
-    SELECT organization_id, code::text, days FROM moved
+    SELECT organization_id, code::text, days, stale_at, id FROM moved
 """
 
 
@@ -58,23 +63,28 @@ def stale_sweep(*, now: datetime | None = None, batch: int = BATCH) -> int:
     marked = 0
     with job_run("stale_sweep") as counts:
         counts.touch("marked_stale")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT coalesce(min(id), 0) - 1, coalesce(max(id), 0) FROM leads_lead")
-            after, last = cursor.fetchone()
-        while after < last:
-            marked += _sweep_batch(now=now, after=after, until=after + batch, counts=counts)
-            after += batch
+        after: tuple[datetime | str, int] = ("-infinity", 0)
+        while True:
+            done, last = _sweep_batch(now=now, after=after, batch=batch, counts=counts)
+            marked += done
+            if last is None:
+                break
+            after = last  # past the leads skipped (locked, snoozed or paused) of this batch
     return marked
 
 
 @transaction.atomic
-def _sweep_batch(*, now: datetime, after: int, until: int, counts: JobCounts) -> int:
+def _sweep_batch(
+    *, now: datetime, after: tuple[datetime | str, int], batch: int, counts: JobCounts
+) -> tuple[int, tuple[datetime, int] | None]:
+    """Mark one batch; (how many, the last (stale_at, id) marked, or None when none was)."""
     with connection.cursor() as cursor:
         cursor.execute(
             _SWEEP,
             {
-                "after": after,
-                "until": until,
+                "after_at": after[0],
+                "after": after[1],
+                "batch": batch,
                 "open": list(OPEN_STATUSES),
                 "now": now,
                 "now_iso": now.isoformat(),
@@ -85,7 +95,7 @@ def _sweep_batch(*, now: datetime, after: int, until: int, counts: JobCounts) ->
         )
         rows = cursor.fetchall()
     by_org: dict[int, list[tuple[str, dict[str, object]]]] = {}
-    for organization_id, code, days in rows:
+    for organization_id, code, days, _at, _id in rows:
         by_org.setdefault(organization_id, []).append(
             (code, {"next_action": {"new": ActionKind.STALE_REVIEW}, "stale_days": {"new": days}})
         )
@@ -99,4 +109,4 @@ def _sweep_batch(*, now: datetime, after: int, until: int, counts: JobCounts) ->
             changes=changes,
             reason="No movement for the StudySite's stale period",
         )
-    return len(rows)
+    return len(rows), max(((row[3], row[4]) for row in rows), default=None)
