@@ -10,7 +10,12 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from leads.automation.tasks import close_unreachable_leads, scan_sla_targets, sweep_stale_leads
+from leads.automation.tasks import (
+    close_unreachable_leads,
+    notify_due_leads,
+    scan_sla_targets,
+    sweep_stale_leads,
+)
 from leads.intake.csv.runner import csv_import_resume_stale, csv_import_run
 from leads.intake.submissions import submission_process
 from leads.models import Submission
@@ -26,6 +31,7 @@ RETRY_BATCH = 500
 __all__ = [
     "close_unreachable_leads",
     "deliver_message",
+    "notify_due_leads",
     "release_held_messages",
     "scan_sla_targets",
     "sweep_stale_leads",

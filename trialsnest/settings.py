@@ -375,6 +375,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "release-held-messages": {"task": "leads.outreach.tasks.release_held_messages", "schedule": 60},
     # Due times live in the database; these scans pick up what fell due (leads.automation).
     "sweep-stale-leads": {"task": "leads.automation.tasks.sweep_stale_leads", "schedule": 600.0},
+    "queue-appointment-reminders": {
+        "task": "scheduling.tasks.queue_appointment_reminders",
+        "schedule": 300.0,
+    },
+    "notify-due-leads": {"task": "leads.automation.tasks.notify_due_leads", "schedule": 60.0},
     "scan-sla-targets": {"task": "leads.automation.tasks.scan_sla_targets", "schedule": 300.0},
     "close-unreachable-leads": {
         "task": "leads.automation.tasks.close_unreachable_leads",

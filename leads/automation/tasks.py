@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from leads.automation.cadence import cadence_close
+from leads.automation.due import due_notify
 from leads.automation.sla import sla_scan
 from leads.automation.stale import stale_sweep
 
@@ -25,3 +26,9 @@ def close_unreachable_leads() -> int:
 def scan_sla_targets() -> list[int]:
     """Beat, every 5 minutes: flag missed SLA targets and escalate the overdue flags."""
     return list(sla_scan())
+
+
+@shared_task
+def notify_due_leads() -> int:
+    """Beat, every minute: owners hear of their leads falling due in the next minutes."""
+    return due_notify()
