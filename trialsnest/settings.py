@@ -379,6 +379,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "scheduling.tasks.queue_appointment_reminders",
         "schedule": 300.0,
     },
+    "follow-up-records": {"task": "records.tasks.follow_up_records", "schedule": 3600.0},
     "notify-due-leads": {"task": "leads.automation.tasks.notify_due_leads", "schedule": 60.0},
     "scan-sla-targets": {"task": "leads.automation.tasks.scan_sla_targets", "schedule": 300.0},
     "close-unreachable-leads": {
