@@ -1020,3 +1020,22 @@ class PersonMerge(models.Model):
 
     def can_undo(self, now: datetime.datetime) -> bool:
         return self.undone_at is None and now <= self.undo_until
+
+
+class DigestClaim(models.Model):
+    """A member's morning digest of one local day, claimed before it is sent: the unique row
+    is what makes it once. sent_at stays empty until the mail went; a claim left unsent (a
+    crash between claim and send) is sent again, with the same Message-ID."""
+
+    membership = models.ForeignKey("tenancy.Membership", models.CASCADE, related_name="+")
+    day = models.DateField()
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "day"], name="digest_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest of {self.membership_id} for {self.day}"

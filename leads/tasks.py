@@ -11,9 +11,11 @@ from celery import shared_task
 from django.utils import timezone
 
 from leads.automation.tasks import (
+    claim_digests,
     close_unreachable_leads,
     notify_due_leads,
     scan_sla_targets,
+    send_digest,
     sweep_stale_leads,
 )
 from leads.intake.csv.runner import csv_import_resume_stale, csv_import_run
@@ -29,11 +31,13 @@ RETRY_BATCH = 500
 # Outreach and automation keep their tasks in packages of their own; named here so that
 # autodiscovery finds them.
 __all__ = [
+    "claim_digests",
     "close_unreachable_leads",
     "deliver_message",
     "notify_due_leads",
     "release_held_messages",
     "scan_sla_targets",
+    "send_digest",
     "sweep_stale_leads",
 ]
 

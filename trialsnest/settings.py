@@ -77,6 +77,8 @@ try:
     TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", "")
     TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", "")
     TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", "")
+    # Where the app is reached, for links in e-mails sent outside a request (the digest).
+    SITE_URL = env.str("SITE_URL", "")
 except EnvError as exc:
     if "EMAIL_URL" in str(exc) and not env.str("EMAIL_URL", ""):
         raise ImproperlyConfigured(
@@ -380,6 +382,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
     },
     "follow-up-records": {"task": "records.tasks.follow_up_records", "schedule": 3600.0},
+    "claim-digests": {"task": "leads.automation.tasks.claim_digests", "schedule": 300.0},
     "notify-due-leads": {"task": "leads.automation.tasks.notify_due_leads", "schedule": 60.0},
     "scan-sla-targets": {"task": "leads.automation.tasks.scan_sla_targets", "schedule": 300.0},
     "close-unreachable-leads": {

@@ -5,9 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 from leads.automation.cadence import cadence_close
+from leads.automation.digest import digest_send, digests_claim
 from leads.automation.due import due_notify
 from leads.automation.sla import sla_scan
 from leads.automation.stale import stale_sweep
+from trialsnest.celery import durable_task
 
 
 @shared_task
@@ -32,3 +34,15 @@ def scan_sla_targets() -> list[int]:
 def notify_due_leads() -> int:
     """Beat, every minute: owners hear of their leads falling due in the next minutes."""
     return due_notify()
+
+
+@shared_task
+def claim_digests() -> int:
+    """Beat, every 5 minutes: claim the morning digests that came due (one a member a day)."""
+    return digests_claim()
+
+
+@durable_task()
+def send_digest(claim_id: int) -> bool:
+    """Send one claimed digest (ids only; safe to run twice)."""
+    return digest_send(claim_id=claim_id)
