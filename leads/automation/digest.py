@@ -45,6 +45,8 @@ def digest_day(member: Membership, now: datetime) -> str | None:
     local = now.astimezone(zoneinfo.ZoneInfo(site.timezone))
     if local.isoweekday() not in site.business_days or local.time() < MORNING:
         return None
+    if member.is_away(local.date()):
+        return None  # held while they are out of office
     return local.date().isoformat()
 
 

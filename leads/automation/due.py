@@ -21,7 +21,10 @@ WINDOW = timedelta(minutes=5)
 _DUE_SOON = """
     SELECT l.organization_id, l.owner_id, l.code, l.attention_at, l.next_action
     FROM leads_lead l
+    JOIN tenancy_membership m ON m.id = l.owner_id
     WHERE l.organization_id = ANY(%(orgs)s) AND l.status = ANY(%(open)s)
+      -- held while the owner is out of office (the site lead sees them on the Team page)
+      AND NOT (m.away_from IS NOT NULL AND m.away_from <= %(today)s AND %(today)s <= m.away_until)
       AND l.attention_at > %(since)s AND l.attention_at <= %(until)s
       AND l.blocker <> %(paused)s AND l.owner_id IS NOT NULL
 """
@@ -42,6 +45,7 @@ def due_soon(
                 "since": now - window,
                 "until": now + window,
                 "paused": Blocker.STUDY_PAUSED,
+                "today": timezone.localdate(now),
             },
         )
         return [tuple(row) for row in cursor.fetchall()]

@@ -331,6 +331,20 @@ MATRIX: dict[str, list[Row]] = {
     ],
     "healthz": [Row("GET", everyone(200))],
     "jobs": [Row("GET", members(coordinator=403, sponsor=404))],
+    # A member's own absence: no object in the URL; an empty form clears it (back to the page).
+    "away": [
+        Row("GET", members(sponsor=404)),
+        Row(
+            "POST",
+            members(
+                coordinator=To("/away/"),
+                site_lead=To("/away/"),
+                admin=To("/away/"),
+                outsider=To("/away/"),
+                sponsor=404,
+            ),
+        ),
+    ],
     # A member's own notifications: no org-A object in the URL; sponsors never see the bell.
     "notifications": [Row("GET", members(sponsor=404))],
     "notifications_bell": [Row("GET", members(sponsor=404))],
