@@ -18,6 +18,8 @@ from limits import parse as parse_limit
 from marshmallow import ValidationError
 from marshmallow.validate import Range
 
+from trialsnest.beat import BEAT_SCHEDULE
+
 # Lets ModelForm[...] and QuerySet[...] be subscripted at run time, as the type hints use them.
 django_stubs_ext.monkeypatch()
 
@@ -365,31 +367,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 # Results are read by nobody but the round-trip check (trialsnest.ops.tasks.ping).
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "heartbeat": {"task": "trialsnest.ops.tasks.heartbeat", "schedule": 60.0},
-    # Work written to the outbox that could not be sent at once (Redis down) goes out.
-    "relay-outbox": {"task": "trialsnest.ops.tasks.relay_outbox", "schedule": 5.0},
-    # Web form submissions whose intake failed are retried until they become leads.
-    "retry-submissions": {"task": "leads.tasks.retry_submissions", "schedule": 300.0},
-    # CSV imports whose worker died (its lease ran out) go to another worker.
-    "resume-csv-imports": {"task": "leads.tasks.resume_csv_imports", "schedule": 60.0},
-    # Messages held for the recipient's quiet hours go once their window opens.
-    "release-held-messages": {"task": "leads.outreach.tasks.release_held_messages", "schedule": 60},
-    # Due times live in the database; these scans pick up what fell due (leads.automation).
-    "sweep-stale-leads": {"task": "leads.automation.tasks.sweep_stale_leads", "schedule": 600.0},
-    "queue-appointment-reminders": {
-        "task": "scheduling.tasks.queue_appointment_reminders",
-        "schedule": 300.0,
-    },
-    "follow-up-records": {"task": "records.tasks.follow_up_records", "schedule": 3600.0},
-    "claim-digests": {"task": "leads.automation.tasks.claim_digests", "schedule": 300.0},
-    "notify-due-leads": {"task": "leads.automation.tasks.notify_due_leads", "schedule": 60.0},
-    "scan-sla-targets": {"task": "leads.automation.tasks.scan_sla_targets", "schedule": 300.0},
-    "close-unreachable-leads": {
-        "task": "leads.automation.tasks.close_unreachable_leads",
-        "schedule": 60.0,
-    },
-}
+# What beat runs, and how often: its own module (trialsnest/beat.py), one line a task.
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # Logging: request data never reaches the logs, only the path and the status.
