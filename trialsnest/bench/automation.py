@@ -114,7 +114,7 @@ def notifications_poll(runs: int) -> list[Result]:
         )
         for i in range(40)
     )
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(member.user)
     try:
         result = measure_page(
