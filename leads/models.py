@@ -305,11 +305,19 @@ class Lead(models.Model):
     attention_at = models.DateTimeField(null=True, blank=True)
     # When "no movement" turns the lead stale (last movement + the StudySite's stale period).
     stale_at = models.DateTimeField(null=True, blank=True)
+    # When the stale sweep (leads.automation.stale) found the lead without movement past
+    # stale_at and gave it to review; any movement after it clears it (refresh_attention).
+    stale_marked_at = models.DateTimeField(null=True, blank=True)
     # Out of the coordinator's attention until then (snoozed): attention_at is at least this.
     # Any movement or a new next action ends the snooze.
     snoozed_until = models.DateTimeField(null=True, blank=True)
     # The SLA target of the current status (business hours of the site), when one applies.
     sla_due_at = models.DateTimeField(null=True, blank=True)
+    # The SLA target the SLA job (leads.automation.sla) flagged as missed, and the one it
+    # escalated: the lead is flagged while these equal sla_due_at, so a new status (a new
+    # target) unflags it with no step of its own.
+    sla_flagged_for = models.DateTimeField(null=True, blank=True)
+    sla_escalated_for = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
 
@@ -368,6 +376,13 @@ class Lead(models.Model):
                 condition=OPEN_Q,
             ),
             models.Index(fields=["organization", "sla_due_at"], name="lead_sla", condition=OPEN_Q),
+            # The stale sweep (leads.automation.stale): open leads not yet marked, soonest stale
+            # first. A marked lead leaves it, so the daily sweep reads the day's increment only.
+            models.Index(
+                fields=["stale_at", "id"],
+                name="lead_stale_due",
+                condition=OPEN_Q & Q(stale_marked_at__isnull=True),
+            ),
             # The Team page's list of leads intake flagged (an expired material): a few rows.
             models.Index(
                 fields=["organization", "received_at", "id"],
@@ -533,6 +548,10 @@ class Policy(models.Model):
     )
     stale_after_days = models.PositiveIntegerField(
         default=7, validators=between(STALE_DAYS, "days")
+    )
+    # After a missed target, business hours before the one who must decide hears of it.
+    sla_escalate_after_hours = models.PositiveIntegerField(
+        default=8, validators=between(SLA_HOURS, "business hours")
     )
 
     class Meta:
@@ -1001,3 +1020,22 @@ class PersonMerge(models.Model):
 
     def can_undo(self, now: datetime.datetime) -> bool:
         return self.undone_at is None and now <= self.undo_until
+
+
+class DigestClaim(models.Model):
+    """A member's morning digest of one local day, claimed before it is sent: the unique row
+    is what makes it once. sent_at stays empty until the mail went; a claim left unsent (a
+    crash between claim and send) is sent again, with the same Message-ID."""
+
+    membership = models.ForeignKey("tenancy.Membership", models.CASCADE, related_name="+")
+    day = models.DateField()
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "day"], name="digest_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest of {self.membership_id} for {self.day}"

@@ -10,6 +10,14 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from leads.automation.tasks import (
+    claim_digests,
+    close_unreachable_leads,
+    notify_due_leads,
+    scan_sla_targets,
+    send_digest,
+    sweep_stale_leads,
+)
 from leads.intake.csv.runner import csv_import_resume_stale, csv_import_run
 from leads.intake.submissions import submission_process
 from leads.models import Submission
@@ -20,8 +28,18 @@ from trialsnest.ops.outbox import enqueue_swept
 # Past this age a submission that still fails needs a person, not another retry.
 RETRY_FOR = timedelta(days=7)
 RETRY_BATCH = 500
-# Outreach keeps its tasks in its own package; named here so autodiscovery finds them.
-__all__ = ["deliver_message", "release_held_messages"]
+# Outreach and automation keep their tasks in packages of their own; named here so that
+# autodiscovery finds them.
+__all__ = [
+    "claim_digests",
+    "close_unreachable_leads",
+    "deliver_message",
+    "notify_due_leads",
+    "release_held_messages",
+    "scan_sla_targets",
+    "send_digest",
+    "sweep_stale_leads",
+]
 
 
 @durable_task()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import RangeOperators
+from django.contrib.postgres.fields import ArrayField, RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q, Value
 
@@ -61,6 +61,10 @@ class Resource(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
 
+def default_reminder_hours() -> list[int]:
+    return [48, 2]
+
+
 class VisitType(models.Model):
     """A kind of visit of one StudySite (e.g. the screening visit) and what it takes."""
 
@@ -70,6 +74,10 @@ class VisitType(models.Model):
     name = models.CharField(max_length=NAME_MAX)
     duration_minutes = models.PositiveSmallIntegerField(default=60)
     preparation = models.TextField(blank=True)
+    # Hours before the visit at which the patient is reminded (scheduling.reminders).
+    reminder_hours = ArrayField(
+        models.PositiveSmallIntegerField(), default=default_reminder_hours, blank=True
+    )
     resources = models.ManyToManyField(Resource, related_name="visit_types")
     is_active = models.BooleanField(default=True)
 

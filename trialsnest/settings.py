@@ -18,6 +18,7 @@ from limits import parse as parse_limit
 from marshmallow import ValidationError
 from marshmallow.validate import Range
 
+from trialsnest.beat import BEAT_SCHEDULE
 from trialsnest.mail import anymail_backend, anymail_provider, anymail_settings, mailer
 
 # Lets ModelForm[...] and QuerySet[...] be subscripted at run time, as the type hints use them.
@@ -84,6 +85,8 @@ try:
     TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", "")
     TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", "")
     TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", "")
+    # Where the app is reached, for links in e-mails sent outside a request (the digest).
+    SITE_URL = env.str("SITE_URL", "")
 except EnvError as exc:
     if "EMAIL_URL" in str(exc) and not env.str("EMAIL_URL", ""):
         raise ImproperlyConfigured(
@@ -112,6 +115,7 @@ INSTALLED_APPS = [
     "trialsnest.studies",
     "trialsnest.audit",
     "trialsnest.ops",
+    "trialsnest.notifications",
     "leads",
     "prescreen",
     "records",
@@ -354,17 +358,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 # Results are read by nobody but the round-trip check (trialsnest.ops.tasks.ping).
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "heartbeat": {"task": "trialsnest.ops.tasks.heartbeat", "schedule": 60.0},
-    # Work written to the outbox that could not be sent at once (Redis down) goes out.
-    "relay-outbox": {"task": "trialsnest.ops.tasks.relay_outbox", "schedule": 5.0},
-    # Web form submissions whose intake failed are retried until they become leads.
-    "retry-submissions": {"task": "leads.tasks.retry_submissions", "schedule": 300.0},
-    # CSV imports whose worker died (its lease ran out) go to another worker.
-    "resume-csv-imports": {"task": "leads.tasks.resume_csv_imports", "schedule": 60.0},
-    # Messages held for the recipient's quiet hours go once their window opens.
-    "release-held-messages": {"task": "leads.outreach.tasks.release_held_messages", "schedule": 60},
-}
+# What beat runs, and how often: its own module (trialsnest/beat.py), one line a task.
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # Logging: request data never reaches the logs, only the path and the status.

@@ -6,7 +6,7 @@ from django.urls import include, path
 from leads.api.app import api
 from leads.api.docs import api_docs_asset
 from trialsnest.accounts.views import accept_invitation
-from trialsnest.ops.views import healthz
+from trialsnest.ops.views import healthz, jobs
 
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
@@ -16,10 +16,12 @@ urlpatterns = [
         name="accept_invitation",
     ),
     path("healthz", healthz, name="healthz"),
+    path("jobs/", jobs, name="jobs"),
     path("api/docs/assets/<str:name>", api_docs_asset, name="api_docs_asset"),
     path("api/", api.urls),
     path("", include("trialsnest.tenancy.urls")),
     path("", include("trialsnest.studies.urls")),
+    path("", include("trialsnest.notifications.urls")),
     path("", include("leads.urls")),
     path("", include("records.urls")),
     path("", include("prescreen.urls")),

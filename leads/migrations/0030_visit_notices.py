@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0024_lead_queue_records'),
+        ('leads', '0029_digest_claims'),
     ]
 
     operations = [

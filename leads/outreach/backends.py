@@ -5,6 +5,9 @@
 - `twilio://`: Twilio's REST API with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
 
 A backend returns the provider's id of the message, or raises SmsError with the reason.
+Each text carries our idempotency key: a provider that honours one (the file backend does, as
+a stand-in for such a provider) answers a repeat of the key with the first send's id instead of
+sending again, which is what lets a send interrupted by a crash be retried safely.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Sms:
     to: str
     from_: str
     body: str
+    key: str = ""  # our idempotency key: the same key is the same text
 
 
 class SmsBackend(Protocol):
@@ -49,9 +53,14 @@ class FileSmsBackend:
         self.path = path
 
     def send(self, sms: Sms) -> str:
+        if sms.key:
+            for earlier in self.sent():
+                if earlier.get("key") == sms.key:
+                    return earlier["id"]  # a repeat of this key: already sent
         provider_id = f"file-{uuid.uuid4().hex}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = {"id": provider_id, "to": sms.to, "from": sms.from_, "body": sms.body}
+        line = {"id": provider_id, "to": sms.to, "from": sms.from_, "body": sms.body,
+                "key": sms.key}  # fmt: skip
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")
         return provider_id

@@ -152,6 +152,9 @@ class OutboundMessage(models.Model):
         MessageTemplateVersion, models.PROTECT, null=True, blank=True, related_name="+"
     )
     provider_id = models.CharField(max_length=100, blank=True)
+    # When a task claimed it (status sending) before calling the provider: a message still
+    # sending long after was interrupted by a crash, and is retried with the same key.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -170,10 +173,14 @@ class OutboundMessage(models.Model):
             ),
         ]
         indexes = [
-            # The beat scans: held messages that may go now, queued ones whose task was lost.
+            # The beat scans: held messages that may go now, queued ones whose task was lost...
             models.Index(fields=["hold_until"], condition=Q(status="held"), name="outbound_held"),
             models.Index(
                 fields=["created_at"], condition=Q(status="queued"), name="outbound_queued"
+            ),
+            # ...and claimed ones whose worker died before the outcome.
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="sending"), name="outbound_sending"
             ),
         ]
 

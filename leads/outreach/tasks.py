@@ -9,6 +9,7 @@ from leads.outreach.services.sending import (
     held_messages_release,
     message_deliver,
     messages_requeue_stale,
+    messages_resume_sending,
 )
 from trialsnest.celery import durable_task
 
@@ -21,6 +22,6 @@ def deliver_message(message_id: int) -> str:
 
 @shared_task
 def release_held_messages() -> int:
-    """Beat, every minute: messages held for quiet hours whose window has opened, and queued
-    messages whose task was lost."""
-    return held_messages_release() + messages_requeue_stale()
+    """Beat, every minute: messages held for quiet hours whose window has opened, queued
+    messages whose task was lost, and claimed ones whose worker died before the outcome."""
+    return held_messages_release() + messages_requeue_stale() + messages_resume_sending()

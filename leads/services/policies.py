@@ -66,7 +66,10 @@ def refresh_attention(lead: Lead, policy: Policy) -> None:
     if not lead.is_open:
         lead.next_action, lead.next_action_due_at = "", None
         lead.attention_at = lead.stale_at = lead.sla_due_at = lead.snoozed_until = None
+        lead.stale_marked_at = None
         return
+    if lead.stale_marked_at is not None and lead.last_movement_at > lead.stale_marked_at:
+        lead.stale_marked_at = None  # it moved since the sweep found it stale
     lead.stale_at = lead.last_movement_at + timedelta(days=policy.stale_after_days)
     due = lead.next_action_due_at
     attention = min(due, lead.stale_at) if due else lead.stale_at

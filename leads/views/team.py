@@ -44,7 +44,16 @@ def team(request: TenantRequest) -> HttpResponse:
     members = (
         Membership.objects.filter(organization_id=membership.organization_id)
         .select_related("user")
-        .annotate(open_leads=Count("owned_leads", filter=Q(owned_leads__status__in=OPEN_STATUSES)))
+        .annotate(
+            open_leads=Count("owned_leads", filter=Q(owned_leads__status__in=OPEN_STATUSES)),
+            due_leads=Count(
+                "owned_leads",
+                filter=Q(
+                    owned_leads__status__in=OPEN_STATUSES,
+                    owned_leads__next_action_due_at__lte=timezone.now(),
+                ),
+            ),
+        )
         .filter(Q(is_active=True) | Q(open_leads__gt=0))
         .order_by("-is_active", "role", "user__email")
     )
@@ -56,6 +65,7 @@ def team(request: TenantRequest) -> HttpResponse:
         "undo_until": timezone.now() - BulkChange.UNDO_PERIOD,
         "undo_days": BulkChange.UNDO_PERIOD.days,
         "flagged": _flagged_lists(membership),
+        "today": timezone.localdate(),
     }
     return render(request, "leads/team.html", context)
 

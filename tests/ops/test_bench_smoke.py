@@ -60,6 +60,10 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "inbound_sms",
         "free_slots",
         "book_contended",
+        "stale_sweep:full",
+        "stale_sweep:daily",
+        "due_scan",
+        "notifications_poll",
     }
     for result in results:
         assert set(result) == KEYS
@@ -77,6 +81,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "inbound_sms",
             "free_slots",
             "book_contended",
+            "stale_sweep:full",
+            "stale_sweep:daily",
+            "due_scan",
         ):
             # The lead page's budget is 12 (tests/leads/test_query_counts.py), the rest 10.
             budget = 12 if result["scenario"].startswith("lead_page") else 10
@@ -104,6 +111,14 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     assert contended["queries"] == 1  # exactly one of fifty bookings of one slot won
     assert contended["p99_ms"] > 0
     assert next(r for r in results if r["scenario"] == "free_slots")["p50_ms"] > 0
+    full = next(r for r in results if r["scenario"] == "stale_sweep:full")
+    assert full["seconds"] > 0
+    assert full["floor_ms"] > 0
+    assert full["ratio"] > 0
+    assert not Lead.objects.filter(stale_marked_at__isnull=False).exists()  # rolled back
+    assert next(r for r in results if r["scenario"] == "due_scan")["p50_ms"] > 0
+    poll = next(r for r in results if r["scenario"] == "notifications_poll")
+    assert poll["queries"] >= 1
     csv_result = next(r for r in results if r["scenario"] == "csv_import")
     assert csv_result["rows_per_s"] > 0
     assert csv_result["peak_mb"] > 0

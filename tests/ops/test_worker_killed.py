@@ -9,16 +9,13 @@ kill one in the middle and see the beat task's scan hand the import on quickly.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
 from django.conf import settings
@@ -30,8 +27,8 @@ from leads.models import CsvImport, CsvImportRow, Lead, Person, SuspectedDuplica
 from leads.tasks import resume_csv_imports
 from tests.conftest import World
 from tests.ops.helpers import BASE_DIR, PYTHON, env
+from tests.ops.workers import tasks_to
 from trialsnest.audit.services import Actor
-from trialsnest.celery import app
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -53,40 +50,6 @@ def _vendor_list() -> bytes:
         if i % 50 == 49:
             lines.append(lines[-1])
     return ("\n".join(lines) + "\n").encode()
-
-
-@contextmanager
-def _tasks_to(queue: str) -> Iterator[None]:
-    """Tasks the services queue go to `queue` (the autouse fixture made them eager)."""
-    app.conf.task_always_eager = False
-    saved = app.conf.task_routes
-    app.conf.task_routes = {"leads.tasks.*": {"queue": queue}}
-    _reroute()
-    try:
-        yield
-    finally:
-        app.conf.task_routes = saved
-        _reroute()
-        _forget_queue(queue)
-
-
-def _reroute() -> None:
-    app.amqp.flush_routes()
-    app.amqp.__dict__.pop("router", None)  # made again, from the routes, when next used
-
-
-def _forget_queue(queue: str) -> None:
-    """Drop the queue, and the killed worker's unacknowledged message with it: the broker
-    would give it back to this queue in an hour (visibility timeout), for nobody."""
-    if not settings.REDIS_URL:
-        return  # the serverless broker's folders belong to the test run
-    with app.connection_for_write() as conn:
-        client = cast(Any, conn.default_channel).client  # the Redis transport's
-        for tag, kept in client.hgetall("unacked").items():
-            if json.loads(kept)[-1] == queue:
-                client.hdel("unacked", tag)
-                client.zrem("unacked_index", tag)
-        client.delete(queue)
 
 
 @pytest.fixture
@@ -136,7 +99,7 @@ def test_an_import_whose_worker_is_killed_finishes_on_another_without_writing_tw
 ):
     settings.CSV_IMPORT_LEASE_SECONDS = LEASE  # for the beat task's scan, run here
     actor = Actor(world.site_lead.user)
-    with _tasks_to(QUEUE):
+    with tasks_to(QUEUE):
         first = start_worker("first")
         imp = csv_import_upload(
             data=_vendor_list(),

@@ -330,6 +330,37 @@ MATRIX: dict[str, list[Row]] = {
         Row("GET", everyone(To("/accounts/welcome/")), kwargs=_reset_token),
     ],
     "healthz": [Row("GET", everyone(200))],
+    "jobs": [Row("GET", members(coordinator=403, sponsor=404))],
+    # A member's own absence: no object in the URL; an empty form clears it (back to the page).
+    "away": [
+        Row("GET", members(sponsor=404)),
+        Row(
+            "POST",
+            members(
+                coordinator=To("/away/"),
+                site_lead=To("/away/"),
+                admin=To("/away/"),
+                outsider=To("/away/"),
+                sponsor=404,
+            ),
+        ),
+    ],
+    # A member's own notifications: no org-A object in the URL; sponsors never see the bell.
+    "notifications": [Row("GET", members(sponsor=404))],
+    "notifications_bell": [Row("GET", members(sponsor=404))],
+    "notifications_read": [
+        Row("GET", members(coordinator=405, site_lead=405, admin=405, outsider=405, sponsor=404)),
+        Row(
+            "POST",
+            members(
+                coordinator=To("/notifications/"),
+                site_lead=To("/notifications/"),
+                admin=To("/notifications/"),
+                outsider=To("/notifications/"),
+                sponsor=404,
+            ),
+        ),
+    ],
     # The shell
     "home": [
         Row(

@@ -41,3 +41,24 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class JobRun(models.Model):
+    """One run of a periodic job: when, how long, what it changed (counts by name) or why it
+    failed. Ids and counts only, never patient data, so any app's job can write one."""
+
+    job = models.CharField(max_length=60)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    changed = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "-started_at"], name="jobrun_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)

@@ -241,3 +241,14 @@ class StudySiteEditForm(StudySiteFields):
             if sponsor_id is not None
             else User.objects.none()
         )
+
+
+class AwayForm(forms.Form):
+    """Out of office: the first and the last day away (both empty: not away)."""
+
+    away_from = forms.DateField(
+        label="First day away", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    away_until = forms.DateField(
+        label="Last day away", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
-from datetime import time
+from datetime import date, time
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -96,6 +96,10 @@ class Membership(models.Model):
     # Lead assignment: at most this many open leads (empty: no limit), and fairness ties.
     capacity = models.PositiveIntegerField(null=True, blank=True)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # Out of office, both days included: their reminders are held and their due leads shown
+    # to the site lead (the Team page) meanwhile.
+    away_from = models.DateField(null=True, blank=True)
+    away_until = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["user__email"]
@@ -109,6 +113,9 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.organization})"
+
+    def is_away(self, day: date) -> bool:
+        return bool(self.away_from and self.away_until and self.away_from <= day <= self.away_until)
 
     @property
     def is_org_admin(self) -> bool:

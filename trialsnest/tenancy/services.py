@@ -8,6 +8,7 @@ after commit through Celery.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -291,3 +292,36 @@ def study_site_share(
             ),
             request=actor.request,
         )
+
+
+AWAY_MAX_DAYS = 366
+
+
+@transaction.atomic
+def membership_set_away(
+    *, membership: Membership, away_from: date | None, away_until: date | None, actor: Actor
+) -> Membership:
+    """Mark (or, with no dates, end) the member's out-of-office period, both days included."""
+    today = timezone.localdate()
+    if (away_from is None) != (away_until is None):
+        field = "away_until" if away_until is None else "away_from"
+        raise ValidationError({field: "Give both the first and the last day, or neither."})
+    if away_from is not None and away_until is not None:
+        if away_until < away_from:
+            raise ValidationError({"away_until": "The last day comes on or after the first."})
+        if away_until < today:
+            raise ValidationError({"away_until": "Pick a last day that is today or later."})
+        if (away_until - today).days > AWAY_MAX_DAYS:
+            raise ValidationError({"away_until": "Pick a last day within a year."})
+    before = {"away_from": membership.away_from, "away_until": membership.away_until}
+    membership.away_from, membership.away_until = away_from, away_until
+    membership.save(update_fields=["away_from", "away_until"])
+    audit_record(
+        action="membership.away_set",
+        actor=actor.user,
+        organization_id=membership.organization_id,
+        obj=membership,
+        changes=changed_fields(old=before, new={"away_from": away_from, "away_until": away_until}),
+        request=actor.request,
+    )
+    return membership

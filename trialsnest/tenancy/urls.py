@@ -17,6 +17,7 @@ urlpatterns = [
         views.invitation_decline,
         name="invitation_decline",
     ),
+    path("away/", views.away, name="away"),
     path("settings/", views.settings_users, name="settings_users"),
     path("settings/users/invite/", views.settings_user_invite, name="settings_user_invite"),
     path("settings/users/<uuid:code>/", views.settings_user_edit, name="settings_user_edit"),

@@ -16,6 +16,7 @@ from trialsnest.lib.timezones import suggest_timezone, timezone_names
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy import invitations, services
 from trialsnest.tenancy.forms import (
+    AwayForm,
     DeactivateForm,
     InviteForm,
     MembershipForm,
@@ -30,6 +31,7 @@ from trialsnest.tenancy.gatekeepers import (
     get_site_for_user,
     get_study_site_for_user,
     member_required,
+    not_for_sponsors,
 )
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.middleware import signed_in_user_id
@@ -352,3 +354,35 @@ def settings_study_site_edit(request: TenantRequest, code: str) -> HttpResponse:
             return redirect("settings_study_sites")
     context = {"form": form, "study_site": study_site}
     return render(request, "tenancy/settings_study_site_edit.html", context)
+
+
+# Out of office ------------------------------------------------------------------------------
+
+
+@not_for_sponsors
+@member_required()
+@require_http_methods(["GET", "POST"])
+def away(request: TenantRequest) -> HttpResponse:
+    """A member marks their own absence: reminders held, due leads shown to the site lead."""
+    member = active_membership(request)
+    if request.method == "POST":
+        form = AwayForm(request.POST)
+        if form.is_valid():
+            try:
+                services.membership_set_away(
+                    membership=member,
+                    away_from=form.cleaned_data["away_from"],
+                    away_until=form.cleaned_data["away_until"],
+                    actor=Actor.of(request),
+                )
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                until = member.away_until
+                messages.success(
+                    request, f"You are out until {until:%A %d %B}." if until else "Welcome back."
+                )
+                return redirect("away")
+    else:
+        form = AwayForm(initial={"away_from": member.away_from, "away_until": member.away_until})
+    return render(request, "tenancy/away.html", {"form": form})

@@ -2,8 +2,11 @@
 
 The checks run when the message is queued (so the member sees a refusal at once) and again when
 the task sends it, since consent, an opt-out or the clock may have changed in between. A
-message goes at most once: the task claims it (status `sending`, committed) before it talks to
-the provider, and a second run finds it claimed.
+message goes exactly once: its row (unique idempotency key) is the claim; the task marks it
+`sending` (committed) before it talks to the provider, so a second run finds it claimed. A
+worker killed between that claim and the outcome leaves it sending: past SENDING_LEASE the beat
+hands it to a task again, which sends it with the same provider idempotency key (an SMS) or the
+same Message-ID (an e-mail), so the provider never sends it twice.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from datetime import datetime, timedelta
-from email.utils import make_msgid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -46,6 +48,8 @@ HELD_BATCH = 500
 # A queued message still queued after this long lost its task (a crash between commit and
 # publish): the beat sends it again (the task is safe to run twice).
 STALE_QUEUED = timedelta(minutes=2)
+# A message still sending this long after its claim lost its worker (a send takes seconds).
+SENDING_LEASE = timedelta(minutes=2)
 
 
 def message_queue(
@@ -174,8 +178,14 @@ def message_deliver(*, message_id: int) -> str:
         )
         if message is None:
             return "missing"
-        due = message.status == Status.QUEUED or (
-            message.status == Status.HELD and message.hold_until and message.hold_until <= now
+        due = (
+            message.status == Status.QUEUED
+            or (message.status == Status.HELD and message.hold_until and message.hold_until <= now)
+            or (
+                message.status == Status.SENDING
+                and message.claimed_at is not None
+                and message.claimed_at <= now - SENDING_LEASE
+            )
         )
         if not due:
             return message.status
@@ -195,7 +205,8 @@ def message_deliver(*, message_id: int) -> str:
                 hold_until=opens,
             )
         message.status, message.reason, message.hold_until = Status.SENDING, "", None
-        message.save(update_fields=["status", "reason", "hold_until", "to"])
+        message.claimed_at = now
+        message.save(update_fields=["status", "reason", "hold_until", "to", "claimed_at"])
     try:
         provider_id = _send(message)
     except (SmsError, OSError) as exc:
@@ -211,8 +222,10 @@ def _send(message: OutboundMessage) -> str:
         settings = OutreachSettings.objects.filter(organization_id=message.organization_id).first()
         if settings is None or not settings.sms_number:
             raise SmsError("The organization has no SMS number (outreach settings).")
-        return sms_backend().send(Sms(to=message.to, from_=settings.sms_number, body=message.body))
-    message_id = make_msgid(domain="trialsnest")
+        sms = Sms(to=message.to, from_=settings.sms_number, body=message.body, key=_key(message))
+        return sms_backend().send(sms)
+    # The same Message-ID on a retry: mail systems take a repeat of it as the same e-mail.
+    message_id = f"<{_key(message)}@trialsnest>"
     email = EmailMultiAlternatives(
         subject=message.subject, body=message.body, to=[message.to],
         headers={"Message-ID": message_id},
@@ -231,6 +244,11 @@ def _send(message: OutboundMessage) -> str:
     # A provider backend (django-anymail) reports its own id, which its webhooks name.
     status = getattr(email, "anymail_status", None)
     return str(getattr(status, "message_id", None) or message_id)
+
+
+def _key(message: OutboundMessage) -> str:
+    """The provider's idempotency key of this message: its code (the same on every retry)."""
+    return f"tn-{message.code}"
 
 
 # A provider's delivery report (Twilio's MessageStatus) and what it makes of a sent message.
@@ -317,6 +335,20 @@ def held_messages_release(*, now: datetime | None = None, limit: int = HELD_BATC
         OutboundMessage.objects.filter(pk__in=ids).update(status=Status.QUEUED, hold_until=None)
         for message_id in ids:
             enqueue(DELIVER_TASK, message_id)
+    return len(ids)
+
+
+def messages_resume_sending(*, now: datetime | None = None, limit: int = HELD_BATCH) -> int:
+    """Beat: messages claimed (sending) longer than SENDING_LEASE ago lost their worker between
+    the claim and the outcome; each goes to a task again, which retries it with the same key."""
+    now = now or timezone.now()
+    ids = list(
+        OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lte=now - SENDING_LEASE)
+        .order_by("claimed_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    for message_id in ids:
+        enqueue_swept(DELIVER_TASK, message_id)
     return len(ids)
 
 

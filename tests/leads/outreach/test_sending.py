@@ -3,15 +3,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from leads.models import Activity, ActivityKind, Person
+from leads.outreach.backends import Sms
 from leads.outreach.models import OutboundMessage
-from leads.outreach.services.sending import held_messages_release, message_deliver, message_queue
+from leads.outreach.services.sending import (
+    SENDING_LEASE,
+    held_messages_release,
+    message_deliver,
+    message_queue,
+    messages_resume_sending,
+)
 from leads.services import person_record_opt_out
 from tests.conftest import World, signed_in
 from tests.factories import new_lead
@@ -68,13 +76,58 @@ def test_the_task_run_twice_sends_once(world: World, sms_lead, sms_outbox):
     assert len(sms_outbox.sent()) == 1
 
 
-def test_a_claimed_message_is_never_sent_again(world: World, sms_lead, sms_outbox):
+def test_a_claimed_message_is_not_sent_again_while_its_worker_may_be_sending(
+    world: World, sms_lead, sms_outbox
+):
     message = _queue(world, sms_lead)
-    # A worker died talking to the provider: the message stays claimed, not resent.
-    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.SENDING)
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now()
+    )
 
     assert message_deliver(message_id=message.pk) == Status.SENDING
+    assert messages_resume_sending() == 0
     assert sms_outbox.sent() == []
+
+
+def test_a_send_cut_off_after_the_provider_took_it_is_retried_and_not_sent_twice(
+    world: World, sms_lead, sms_outbox, django_capture_on_commit_callbacks
+):
+    message = _queue(world, sms_lead)
+    # A worker claimed it, the provider took the text, and the worker died before the outcome.
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now()
+    )
+    first_id = sms_outbox.send(
+        Sms(to=message.to, from_="+13125550000", body=message.body, key=f"tn-{message.code}")
+    )
+
+    later = timezone.now() + SENDING_LEASE + timedelta(seconds=1)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        assert messages_resume_sending() == 1  # the task (eager here) retries it
+
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert message.provider_id == first_id
+    assert len(sms_outbox.sent()) == 1
+
+
+def test_a_send_cut_off_before_the_provider_is_retried_and_sent_once(
+    world: World, sms_lead, sms_outbox, django_capture_on_commit_callbacks
+):
+    message = _queue(world, sms_lead)
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now()
+    )
+
+    later = timezone.now() + SENDING_LEASE + timedelta(seconds=1)
+    with time_machine.travel(later):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert messages_resume_sending() == 1
+        assert messages_resume_sending() == 0
+
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert [s["key"] for s in sms_outbox.sent()] == [f"tn-{message.code}"]
 
 
 def test_an_opt_out_between_queueing_and_sending_blocks_the_send(
