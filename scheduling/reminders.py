@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from leads.outreach.models import MessageChannel, OutboundMessage
+from leads.outreach.models import MessageChannel, OutboundMessage, Purpose
 from leads.outreach.services.sending import message_queue
 from scheduling.models import ACTIVE_STATUSES, Appointment
 from trialsnest.audit.services import Actor
@@ -84,11 +84,15 @@ def appointment_reminders_queue(*, now: datetime | None = None, limit: int = BAT
             message_queue(
                 person=person,
                 lead=appointment.lead,
-                channel=MessageChannel.SMS if person.phone else MessageChannel.EMAIL,
+                # A text when they agreed to texts, else an e-mail (the checks still apply).
+                channel=MessageChannel.SMS
+                if person.phone and person.consent_sms
+                else MessageChannel.EMAIL,
                 subject="Your study visit",
                 body=reminder_text(appointment),
                 actor=Actor(user=None),
                 idempotency_key=key,
+                purpose=Purpose.APPOINTMENT,
             )
             queued += 1
             counts.add("reminders_queued", appointment.organization_id)
