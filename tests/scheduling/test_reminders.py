@@ -15,6 +15,7 @@ from tests.conftest import World
 from tests.scheduling.objects import appointment_at
 from trialsnest.ops.models import JobRun
 
+
 # Booking e-mails the person too (scheduling.services.notices): only the reminders count here.
 def reminders():
     return OutboundMessage.objects.filter(idempotency_key__startswith="visit-reminder:")
