@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from environs import Env, EnvError
@@ -372,6 +373,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "resume-csv-imports": {"task": "leads.tasks.resume_csv_imports", "schedule": 60.0},
     # Messages held for the recipient's quiet hours go once their window opens.
     "release-held-messages": {"task": "leads.outreach.tasks.release_held_messages", "schedule": 60},
+    # Reporting rollups: the cohorts of leads that moved, each minute; all of them each night
+    # (SLA misses and stale counts depend on the clock).
+    "refresh-moved-cohorts": {"task": "reporting.tasks.refresh_moved_cohorts", "schedule": 60.0},
+    "rebuild-cohorts": {
+        "task": "reporting.tasks.rebuild_cohorts",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
