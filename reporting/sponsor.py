@@ -32,6 +32,10 @@ class SponsorReport:
     trend: Table
     progress: Table
 
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return (self.sites, self.progress, self.trend)
+
 
 def sponsor_report(*, study_sites: list[StudySite], today: date) -> SponsorReport:
     """Three tables over `study_sites` (one study's StudySites shared with the sponsor); two

@@ -161,7 +161,7 @@ def sponsor_report_csv(request: TenantRequest, code: Any) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="report-{study.code}.csv"'
     writer = csv.writer(response)
-    for table in (report.sites, report.trend, report.progress):
+    for table in report.tables:
         writer.writerow([table.title, *table.columns])
         for label, cells in table.rows:
             writer.writerow([label, *cells])
