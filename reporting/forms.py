@@ -14,22 +14,27 @@ MAX_DAYS = 366
 class DashboardFilters(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    study_site = forms.ModelChoiceField(
-        queryset=StudySite.objects.none(),
-        required=False,
-        to_field_name="code",
-        empty_label="All studies and sites",
-        label="Study at site",
-    )
+    study_site = forms.ChoiceField(required=False, label="Study at site")
     source = forms.ChoiceField(choices=[("", "All sources"), *Source.choices], required=False)
 
     def __init__(self, *args: Any, study_sites: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        # A list, read once: the page names its StudySites from it too.
+        self.study_sites: list[StudySite] = list(
+            study_sites.select_related("study", "site").order_by("site__name", "pk")
+        )
         field = self.fields["study_site"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = study_sites.select_related("study", "site")
-        field.label_from_instance = _label  # type: ignore[method-assign,assignment]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "All studies and sites")] + [
+            (str(ss.code), _label(ss)) for ss in self.study_sites
+        ]
+
+    def clean_study_site(self) -> StudySite | None:
+        code = self.cleaned_data.get("study_site")
+        if not code:
+            return None
+        return next(ss for ss in self.study_sites if str(ss.code) == code)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

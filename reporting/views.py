@@ -55,7 +55,7 @@ def _dashboard(request: TenantRequest) -> dict[str, Any]:
     total = group_figures(rows, "all").get("all", Figures())
     by_site = group_figures(rows, "study_site_id")
     by_source = group_figures(rows, "source")
-    site_names = {ss.pk: ss for ss in form.fields["study_site"].queryset}  # type: ignore[attr-defined]
+    site_names = {ss.pk: ss for ss in form.study_sites}
     trends = weekly_trends(organization_id=org, filters=filters, today=today)
     return {
         "form": form,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from trialsnest.bench import csv_import, inbound_sms, over_http, pages, prescreen, scheduling, team
+from trialsnest.bench import (
+    csv_import,
+    inbound_sms,
+    over_http,
+    pages,
+    prescreen,
+    reporting,
+    scheduling,
+    team,
+)
 from trialsnest.bench.measure import Result
 
 # Rows of the csv_import scenario: 100,000 at full size, fewer for smoke runs (`--csv-rows`).
@@ -29,6 +38,10 @@ SCENARIOS: dict[str, Callable[[int, float], list[Result]]] = {
     # A site with 20 resources, two weeks of free slots; fifty bookings of one slot at once.
     "free_slots": lambda runs, seconds: scheduling.free_slots_scenario(runs),
     "book_contended": lambda runs, seconds: scheduling.book_contended(runs),
+    # Reporting: the rollups first (the dashboard and the sponsor report read them).
+    "rollup": lambda runs, seconds: reporting.rollup(runs),
+    "dashboard": lambda runs, seconds: reporting.dashboard(runs),
+    "sponsor_report": lambda runs, seconds: reporting.sponsor_report(runs),
     # Last: it adds leads to the database the other scenarios measure.
     "csv_import": lambda runs, seconds: csv_import.csv_import_scenario(CSV_ROWS),
 }
