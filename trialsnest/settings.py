@@ -185,6 +185,23 @@ def _database() -> dict[str, object]:
 
 
 DATABASES = {"default": _database()}
+# A read replica for the dashboards and sponsor reports (trialsnest/db_router.py).
+_REPORTING_DATABASE_URL = env.str("REPORTING_DATABASE_URL", "")
+if _REPORTING_DATABASE_URL:
+    import dj_database_url
+
+    try:
+        _replica = dict(dj_database_url.parse(_REPORTING_DATABASE_URL, conn_max_age=60))
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"Bad environment variable REPORTING_DATABASE_URL: {exc}"
+        ) from exc
+    if _replica.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("REPORTING_DATABASE_URL must point at PostgreSQL.")
+    # In tests the replica mirrors the test database, as a real replica would.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["reporting"] = _replica
+DATABASE_ROUTERS = ["trialsnest.db_router.ReportingReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis is an accelerator, never a dependency of the web: an unreachable Redis answers cache
