@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncWeek
 
 from leads.models import OPEN_STATUSES, Lead
 from reporting.models import FIRST_CONTACT_BUCKETS, DailyCohort
@@ -45,7 +47,7 @@ class Figures:
 
     def add(self, row: dict[str, Any]) -> None:
         for name in COUNTS:
-            self.counts[name] += row[name]
+            self.counts[name] += row[name] or 0
         for i, n in enumerate(row["first_contact_hours"] or ()):
             self.first_contact_hours[i] += n
 
@@ -81,10 +83,24 @@ def cohorts(*, organization_id: int, filters: Filters) -> QuerySet[DailyCohort]:
     return rows
 
 
-def cohort_rows(*, organization_id: int, filters: Filters) -> list[dict[str, Any]]:
-    """The cohorts the filters select, as dicts: one query."""
-    fields = [*COUNTS, "first_contact_hours", "day", "study_site_id", "source"]
-    return list(cohorts(organization_id=organization_id, filters=filters).values(*fields))
+def cohort_rows(
+    *, organization_id: int, filters: Filters, by_week: bool = False
+) -> list[dict[str, Any]]:
+    """The cohorts the filters select, summed in SQL per StudySite and source (or per week):
+    one query, whose rows number groups, not days."""
+    rows = cohorts(organization_id=organization_id, filters=filters)
+    keys = rows.values(week=TruncWeek("day")) if by_week else rows.values("study_site_id", "source")
+    buckets = {
+        f"b{i}": Sum(RawSQL("first_contact_hours[%s]", (i + 1,)))
+        for i in range(len(FIRST_CONTACT_BUCKETS) + 1)
+    }
+    summed = keys.annotate(**{n: Sum(n) for n in COUNTS}, **buckets).order_by()
+    result = []
+    for row in summed:
+        data = dict(row)
+        data["first_contact_hours"] = [data.pop(b) or 0 for b in buckets]
+        result.append(data)
+    return result
 
 
 def group_figures(rows: list[dict[str, Any]], key: str) -> dict[Any, Figures]:
@@ -92,7 +108,7 @@ def group_figures(rows: list[dict[str, Any]], key: str) -> dict[Any, Figures]:
     grouped: dict[Any, Figures] = defaultdict(Figures)
     for row in rows:
         if key == "week":
-            group: Any = row["day"] - timedelta(days=row["day"].weekday())
+            group: Any = row["week"]
         elif key == "all":
             group = "all"
         else:
@@ -103,7 +119,7 @@ def group_figures(rows: list[dict[str, Any]], key: str) -> dict[Any, Figures]:
 
 @dataclass(frozen=True)
 class Trend:
-    """One headline measure, this week against the four before."""
+    """One headline measure, the last full week against the four before."""
 
     label: str
     this_week: float | None
@@ -124,10 +140,14 @@ HEADLINES: tuple[tuple[str, str, str, bool], ...] = (
 
 
 def weekly_trends(*, organization_id: int, filters: Filters, today: date) -> list[Trend]:
+    # The last full week (a week in progress would always look worse) against the four before.
     this_monday = today - timedelta(days=today.weekday())
-    weeks = [this_monday - timedelta(weeks=n) for n in range(5)]
-    window = Filters(weeks[-1], today, filters.study_site_ids, filters.source)
-    by_week = group_figures(cohort_rows(organization_id=organization_id, filters=window), "week")
+    weeks = [this_monday - timedelta(weeks=n) for n in range(1, 6)]
+    window = Filters(
+        weeks[-1], this_monday - timedelta(days=1), filters.study_site_ids, filters.source
+    )
+    rows = cohort_rows(organization_id=organization_id, filters=window, by_week=True)
+    by_week = group_figures(rows, "week")
     trends = []
     for label, num, den, better_up in HEADLINES:
         values: list[float | None] = []

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -64,3 +66,32 @@ def test_the_htmx_request_gets_only_the_figures(world):
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="figures">')
     assert "<html" not in body
+
+
+def test_the_last_full_week_is_compared_with_the_four_before(world):
+    from datetime import date, datetime, timedelta
+
+    from leads.models import Lead
+    from reporting.selectors import Filters, weekly_trends
+
+    today = date(2026, 6, 17)  # a Wednesday
+    monday = date(2026, 6, 15)
+    leads = spread_leads(
+        study_site=world.study_site_a, owner=world.coordinator, n=50, now=timezone.now()
+    )
+    # 10 leads in each of the five full weeks before, 30 in the last one.
+    for k, lead in enumerate(leads):
+        week = 1 if k < 30 else 2 + (k - 30) // 5
+        at = datetime.combine(monday - timedelta(weeks=week), datetime.min.time(), UTC)
+        Lead.objects.filter(pk=lead.pk).update(received_at=at + timedelta(hours=10))
+    from reporting.rollups import cohorts_rebuild as rebuild
+
+    rebuild()
+    trends = weekly_trends(
+        organization_id=world.org_a.pk, filters=Filters(today, today), today=today
+    )
+    received = trends[0]
+    assert received.this_week == 30
+    assert received.before == 5
+    assert received.direction == "up"
+    assert received.beyond_noise
