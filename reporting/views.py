@@ -119,8 +119,12 @@ def dashboard_csv(request: TenantRequest) -> HttpResponse:
 def sponsor_reports(request: TenantRequest) -> HttpResponse:
     sponsor = get_sponsor_membership(request)
     study_sites = sponsor_study_sites(sponsor.user).filter(study__sponsor_id=sponsor.sponsor_id)
-    studies = Study.objects.filter(id__in=study_sites.values("study_id")).order_by("brief_title")
-    return render(request, "reporting/sponsor_reports.html", {"studies": studies})
+    studies: dict[int, tuple[Study, list[str]]] = {}
+    for ss in study_sites.select_related("study", "site").order_by(
+        "study__brief_title", "site__name"
+    ):
+        studies.setdefault(ss.study_id, (ss.study, []))[1].append(ss.site.name)
+    return render(request, "reporting/sponsor_reports.html", {"studies": list(studies.values())})
 
 
 def _sponsor_report(request: TenantRequest, code: Any) -> tuple[Study, SponsorReport]:

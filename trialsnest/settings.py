@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from environs import Env, EnvError
 from limits import parse as parse_limit
 from marshmallow import ValidationError
 from marshmallow.validate import Range
+
+from trialsnest.db_router import with_replica
 
 # Lets ModelForm[...] and QuerySet[...] be subscripted at run time, as the type hints use them.
 django_stubs_ext.monkeypatch()
@@ -184,24 +185,7 @@ def _database() -> dict[str, object]:
     return config
 
 
-DATABASES = {"default": _database()}
-# A read replica for the dashboards and sponsor reports (trialsnest/db_router.py).
-_REPORTING_DATABASE_URL = env.str("REPORTING_DATABASE_URL", "")
-if _REPORTING_DATABASE_URL:
-    import dj_database_url
-
-    try:
-        _replica = dict(dj_database_url.parse(_REPORTING_DATABASE_URL, conn_max_age=60))
-    except ValueError as exc:
-        raise ImproperlyConfigured(
-            f"Bad environment variable REPORTING_DATABASE_URL: {exc}"
-        ) from exc
-    if _replica.get("ENGINE") != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("REPORTING_DATABASE_URL must point at PostgreSQL.")
-    # In tests the replica mirrors the test database, as a real replica would.
-    _replica["TEST"] = {"MIRROR": "default"}
-    DATABASES["reporting"] = _replica
-DATABASE_ROUTERS = ["trialsnest.db_router.ReportingReplicaRouter"]
+DATABASES, DATABASE_ROUTERS = with_replica(_database(), env.str("REPORTING_DATABASE_URL", ""))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis is an accelerator, never a dependency of the web: an unreachable Redis answers cache
@@ -390,13 +374,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "resume-csv-imports": {"task": "leads.tasks.resume_csv_imports", "schedule": 60.0},
     # Messages held for the recipient's quiet hours go once their window opens.
     "release-held-messages": {"task": "leads.outreach.tasks.release_held_messages", "schedule": 60},
-    # Reporting rollups: the cohorts of leads that moved, each minute; all of them each night
-    # (SLA misses and stale counts depend on the clock).
     "refresh-moved-cohorts": {"task": "reporting.tasks.refresh_moved_cohorts", "schedule": 60.0},
-    "rebuild-cohorts": {
-        "task": "reporting.tasks.rebuild_cohorts",
-        "schedule": crontab(hour=3, minute=15),
-    },
+    "rebuild-cohorts": {"task": "reporting.tasks.rebuild_cohorts", "schedule": 86400.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
