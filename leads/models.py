@@ -403,6 +403,10 @@ class Lead(models.Model):
                 name="lead_counts",
                 condition=OPEN_Q,
             ),
+            # Reporting's rollups: a cohort (StudySite, day received) read again after a move,
+            # and the leads that moved since the last refresh (reporting/rollups.py).
+            models.Index(fields=["study_site", "received_at"], name="lead_cohort"),
+            models.Index(fields=["last_movement_at"], name="lead_moved"),
         ]
 
     def __str__(self) -> str:

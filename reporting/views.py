@@ -1,10 +1,33 @@
 from __future__ import annotations
 
-from django.http import HttpResponse
+import csv
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from leads.models import Source
+from reporting.forms import DashboardFilters
+from reporting.presenters import funnel_bars, percent, trend_value, trend_verdict
+from reporting.selectors import (
+    STAGES,
+    Figures,
+    Filters,
+    cohort_rows,
+    group_figures,
+    lanes,
+    longest_waits,
+    open_work_by_owner,
+    weekly_trends,
+)
+from reporting.sponsor import SponsorReport, sponsor_report
+from reporting.suppression import LEGEND
+from trialsnest.studies.models import Study, StudySite
 from trialsnest.tenancy.gatekeepers import (
+    active_membership,
     get_sponsor_membership,
     member_required,
     sponsor_study_sites,
@@ -12,17 +35,139 @@ from trialsnest.tenancy.gatekeepers import (
 )
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Role
+from trialsnest.tenancy.selectors import visible_study_site_ids, visible_study_sites
+
+
+def _dashboard(request: TenantRequest) -> dict[str, Any]:
+    membership = active_membership(request)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    form = DashboardFilters(request.GET, study_sites=visible_study_sites(membership), today=today)
+    visible = visible_study_site_ids(membership)
+    if not form.is_valid():
+        return {"form": form, "invalid": True}
+    data = form.cleaned_data
+    chosen = data.get("study_site")
+    ids = [chosen.pk] if chosen else visible
+    filters = Filters(data["start"], data["end"], ids, data.get("source") or "")
+    org = membership.organization_id
+    rows = cohort_rows(organization_id=org, filters=filters)
+    total = group_figures(rows, "all").get("all", Figures())
+    by_site = group_figures(rows, "study_site_id")
+    by_source = group_figures(rows, "source")
+    site_names = {ss.pk: ss for ss in form.study_sites}
+    trends = weekly_trends(organization_id=org, filters=filters, today=today)
+    return {
+        "form": form,
+        "filters": filters,
+        "total": total,
+        "bars": funnel_bars(total),
+        "chart_height": 28 * len(STAGES),
+        "stages": STAGES,
+        "by_site": [(site_names.get(k), f) for k, f in by_site.items()],
+        "by_source": [
+            (Source(k).label if k in Source.values else k, f) for k, f in by_source.items()
+        ],
+        "trends": [
+            (t, trend_value(t, t.this_week), trend_value(t, t.before), trend_verdict(t))
+            for t in trends
+        ],
+        "owners": open_work_by_owner(organization_id=org, study_site_ids=ids, now=now),
+        "lanes": lanes(organization_id=org, study_site_ids=ids, now=now),
+        "waits": longest_waits(organization_id=org, study_site_ids=ids),
+        "median_first_contact": total.hours_percentile(0.5),
+        "p90_first_contact": total.hours_percentile(0.9),
+        "sla_share": percent(total.counts["sla_missed"], total.counts["received"]),
+    }
 
 
 @member_required(Role.SITE_LEAD, Role.ORG_ADMIN)
 @require_GET
 def dashboard(request: TenantRequest) -> HttpResponse:
-    return render(request, "reporting/dashboard.html")
+    context = _dashboard(request)
+    template = "reporting/dashboard.html"
+    if request.htmx:
+        template += "#figures"
+    return render(request, template, context, status=422 if context.get("invalid") else 200)
+
+
+@member_required(Role.SITE_LEAD, Role.ORG_ADMIN)
+@require_GET
+def dashboard_csv(request: TenantRequest) -> HttpResponse:
+    context = _dashboard(request)
+    if context.get("invalid"):
+        return render(request, "reporting/dashboard.html", context, status=422)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="dashboard.csv"'
+    writer = csv.writer(response)
+    names = [name for name, _ in STAGES]
+    writer.writerow(["group", "value", *names, "closed", "sla_missed", "stale"])
+    rows = [("all", "all", context["total"])]
+    rows += [("study_site", str(ss) if ss else "", f) for ss, f in context["by_site"]]
+    rows += [("source", label, f) for label, f in context["by_source"]]
+    for group, value, fig in rows:
+        counts = [fig.counts[n] for n in (*names, "closed", "sla_missed", "stale")]
+        writer.writerow([group, value, *counts])
+    return response
+
+
+# Sponsor portal ------------------------------------------------------------------------------
 
 
 @sponsor_viewer_required
 @require_GET
 def sponsor_reports(request: TenantRequest) -> HttpResponse:
     sponsor = get_sponsor_membership(request)
-    study_sites = sponsor_study_sites(sponsor.user).select_related("study", "site")
-    return render(request, "reporting/sponsor_reports.html", {"study_sites": study_sites})
+    study_sites = sponsor_study_sites(sponsor.user).filter(study__sponsor_id=sponsor.sponsor_id)
+    studies: dict[int, tuple[Study, list[str]]] = {}
+    for ss in study_sites.select_related("study", "site").order_by(
+        "study__brief_title", "site__name"
+    ):
+        studies.setdefault(ss.study_id, (ss.study, []))[1].append(ss.site.name)
+    return render(request, "reporting/sponsor_reports.html", {"studies": list(studies.values())})
+
+
+def _sponsor_report(request: TenantRequest, code: Any) -> tuple[Study, SponsorReport]:
+    sponsor = get_sponsor_membership(request)
+    study_sites: list[StudySite] = list(
+        sponsor_study_sites(sponsor.user)
+        .filter(study__sponsor_id=sponsor.sponsor_id, study__code=_uuid(code))
+        .select_related("study", "site")
+        .order_by("site__name", "pk")
+    )
+    if not study_sites:
+        raise Http404("Not found.")
+    return study_sites[0].study, sponsor_report(study_sites=study_sites, today=timezone.localdate())
+
+
+def _uuid(code: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(code))
+    except ValueError:
+        raise Http404("Not found.") from None
+
+
+@sponsor_viewer_required
+@require_GET
+def sponsor_report_page(request: TenantRequest, code: Any) -> HttpResponse:
+    study, report = _sponsor_report(request, code)
+    context = {"study": study, "report": report, "legend": LEGEND}
+    template = "reporting/sponsor_report.html"
+    if request.htmx:
+        template += "#tables"
+    return render(request, template, context)
+
+
+@sponsor_viewer_required
+@require_GET
+def sponsor_report_csv(request: TenantRequest, code: Any) -> HttpResponse:
+    study, report = _sponsor_report(request, code)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="report-{study.code}.csv"'
+    writer = csv.writer(response)
+    for table in report.tables:
+        writer.writerow([table.title, *table.columns])
+        for label, cells in table.rows:
+            writer.writerow([label, *cells])
+    writer.writerow([LEGEND])
+    return response

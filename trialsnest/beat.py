@@ -30,4 +30,7 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "leads.automation.tasks.close_unreachable_leads",
         "schedule": 60.0,
     },
+    # Reporting's rollups: the leads that moved, every minute; all of them, once a day.
+    "refresh-moved-cohorts": {"task": "reporting.tasks.refresh_moved_cohorts", "schedule": 60.0},
+    "rebuild-cohorts": {"task": "reporting.tasks.rebuild_cohorts", "schedule": 86400.0},
 }

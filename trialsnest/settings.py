@@ -20,6 +20,7 @@ from marshmallow.validate import Range
 
 from trialsnest.beat import BEAT_SCHEDULE
 from trialsnest.mail import anymail_backend, anymail_provider, anymail_settings, mailer
+from trialsnest.db_router import with_replica
 
 # Lets ModelForm[...] and QuerySet[...] be subscripted at run time, as the type hints use them.
 django_stubs_ext.monkeypatch()
@@ -193,7 +194,7 @@ def _database() -> dict[str, object]:
     return config
 
 
-DATABASES = {"default": _database()}
+DATABASES, DATABASE_ROUTERS = with_replica(_database(), env.str("REPORTING_DATABASE_URL", ""))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis is an accelerator, never a dependency of the web: an unreachable Redis answers cache

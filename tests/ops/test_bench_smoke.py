@@ -64,6 +64,10 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "stale_sweep:daily",
         "due_scan",
         "notifications_poll",
+        "rollup",
+        "rollup_incremental",
+        "dashboard",
+        "sponsor_report",
     }
     for result in results:
         assert set(result) == KEYS
@@ -84,6 +88,9 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "stale_sweep:full",
             "stale_sweep:daily",
             "due_scan",
+            "rollup",
+            "rollup_incremental",
+            "dashboard",
         ):
             # The lead page's budget is 12 (tests/leads/test_query_counts.py), the rest 10.
             budget = 12 if result["scenario"].startswith("lead_page") else 10

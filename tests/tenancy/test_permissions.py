@@ -310,6 +310,8 @@ def prescreen_post(done: To) -> dict[str, int | To]:
     return members(coordinator=403, site_lead=done, admin=done, outsider=404, sponsor=404)
 
 
+SPONSOR_ONLY = members(coordinator=403, site_lead=403, admin=403, outsider=403, sponsor=200)
+
 MATRIX: dict[str, list[Row]] = {
     # django.contrib.auth.urls
     "login": [Row("GET", everyone(200))],
@@ -909,10 +911,20 @@ MATRIX: dict[str, list[Row]] = {
             kwargs=scheduling.org_a_visit_type,
         )
     ],
-    "dashboard": [Row("GET", members(coordinator=403))],
-    "sponsor_reports": [
-        Row("GET", members(coordinator=403, site_lead=403, admin=403, outsider=403, sponsor=200))
+    "dashboard": [
+        Row("GET", members(coordinator=403)),
+        # A start after the end is a 422 with the message next to the field.
+        Row(
+            "GET",
+            members(coordinator=403, site_lead=422, admin=422, outsider=422),
+            data=lambda world: {"start": "2026-05-01", "end": "2026-04-01"},
+        ),
     ],
+    "dashboard_csv": [Row("GET", members(coordinator=403))],
+    "sponsor_reports": [Row("GET", SPONSOR_ONLY)],
+    # The study of org A's StudySite shared with the sponsor viewer.
+    "sponsor_report": [Row("GET", SPONSOR_ONLY, kwargs=_org_a_study)],
+    "sponsor_report_csv": [Row("GET", SPONSOR_ONLY, kwargs=_org_a_study)],
 }
 
 
@@ -1084,7 +1096,10 @@ def test_each_persona_gets_the_expected_status(world, name, index, persona):
     client = _client(world, persona)
     # After signing in: a sign-in changes last_login, which invalidates older reset tokens.
     url = reverse(name, kwargs=row.kwargs(world))
-    response = client.get(url) if row.method == "GET" else client.post(url, row.data(world))
+    if row.method == "GET":
+        response = client.get(url, row.data(world))
+    else:
+        response = client.post(url, row.data(world))
     expected = row.expected[persona]
     if isinstance(expected, To):
         assert response.status_code == 302, f"{row.method} {url}"

@@ -11,6 +11,7 @@ from trialsnest.bench import (
     over_http,
     pages,
     prescreen,
+    reporting,
     scheduling,
     team,
 )
@@ -43,6 +44,10 @@ SCENARIOS: dict[str, Callable[[int, float], list[Result]]] = {
     "stale_sweep": lambda runs, seconds: automation.stale_sweep_scenario(runs),
     "due_scan": lambda runs, seconds: automation.due_scan(runs),
     "notifications_poll": lambda runs, seconds: automation.notifications_poll(runs),
+    # Reporting: the rollups first (the dashboard and the sponsor report read them).
+    "rollup": lambda runs, seconds: reporting.rollup(runs),
+    "dashboard": lambda runs, seconds: reporting.dashboard(runs),
+    "sponsor_report": lambda runs, seconds: reporting.sponsor_report(runs),
     # Last: it adds leads to the database the other scenarios measure.
     "csv_import": lambda runs, seconds: csv_import.csv_import_scenario(CSV_ROWS),
 }

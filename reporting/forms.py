@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+
+from leads.models import Source
+from trialsnest.studies.models import StudySite
+
+MAX_DAYS = 366
+
+
+class DashboardFilters(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    study_site = forms.ChoiceField(required=False, label="Study at site")
+    source = forms.ChoiceField(choices=[("", "All sources"), *Source.choices], required=False)
+
+    def __init__(self, *args: Any, study_sites: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        # A list, read once: the page names its StudySites from it too.
+        self.study_sites: list[StudySite] = list(
+            study_sites.select_related("study", "site").order_by("site__name", "pk")
+        )
+        field = self.fields["study_site"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "All studies and sites")] + [
+            (str(ss.code), _label(ss)) for ss in self.study_sites
+        ]
+
+    def clean_study_site(self) -> StudySite | None:
+        code = self.cleaned_data.get("study_site")
+        if not code:
+            return None
+        return next(ss for ss in self.study_sites if str(ss.code) == code)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        end = data.get("end") or self.today
+        start = data.get("start") or end - timedelta(days=89)
+        if start > end:
+            self.add_error("start", "The start must be on or before the end.")
+        elif (end - start).days >= MAX_DAYS:
+            self.add_error("start", f"Pick a range of at most {MAX_DAYS} days.")
+        data["start"], data["end"] = start, end
+        return data
+
+
+def _label(study_site: StudySite) -> str:
+    return f"{study_site.study.brief_title[:60]} · {study_site.site.name}"

@@ -1,0 +1,62 @@
+"""Rollups: what the dashboards and sponsor reports read, so their cost grows with
+days x groups, never with leads.
+
+A row is one cohort: the leads of one StudySite and one source received on one day, with how many
+of them have reached each milestone so far. A lead's cohort never changes (its StudySite, source
+and received_at are fixed), so refreshing a lead's cohort after it moves keeps the table exact.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+# Hours from receipt to first contact: bucket i holds the leads contacted in
+# [FIRST_CONTACT_BUCKETS[i-1], FIRST_CONTACT_BUCKETS[i]) hours; the last bucket is open-ended.
+FIRST_CONTACT_BUCKETS: tuple[int, ...] = (1, 2, 4, 8, 24, 48, 96, 168)
+
+
+class DailyCohort(models.Model):
+    organization = models.ForeignKey(
+        "tenancy.Organization", models.CASCADE, related_name="+", db_index=False
+    )
+    study_site = models.ForeignKey(
+        "studies.StudySite", models.CASCADE, related_name="+", db_index=False
+    )
+    source = models.CharField(max_length=30)
+    day = models.DateField()
+    received = models.PositiveIntegerField(default=0)
+    contacted = models.PositiveIntegerField(default=0)
+    prescreened = models.PositiveIntegerField(default=0)
+    records_ready = models.PositiveIntegerField(default=0)
+    scheduled = models.PositiveIntegerField(default=0)
+    handed_off = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    open = models.PositiveIntegerField(default=0)
+    # First contact later than the SLA due time, or still missing after it (as of refreshed_at).
+    sla_missed = models.PositiveIntegerField(default=0)
+    # Open and past stale_at (as of refreshed_at).
+    stale = models.PositiveIntegerField(default=0)
+    first_contact_hours = ArrayField(models.PositiveIntegerField(), default=list)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "study_site", "source", "day"], name="cohort_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "day"], name="cohort_org_day")]
+        indexes += [models.Index(fields=["study_site", "day"], name="cohort_study_site_day")]
+
+    def __str__(self) -> str:
+        return f"Cohort {self.study_site_id} {self.source} {self.day}"
+
+
+class CohortWatermark(models.Model):
+    """How far the incremental refresh has read leads' last_movement_at (one row)."""
+
+    moved_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Cohorts refreshed to {self.moved_until:%Y-%m-%d %H:%M}"

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from reporting.rollups import cohorts_rebuild
+from tests.conftest import signed_in
+from tests.reporting.helpers import spread_leads
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_dashboard_shows_the_funnel_of_the_rollups(world):
+    now = timezone.now()
+    leads = spread_leads(study_site=world.study_site_a, owner=world.coordinator, n=60, now=now)
+    cohorts_rebuild(now=now)
+    response = signed_in(world.site_lead.user).get("/dashboard/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Is it improving?" in body
+    assert "<svg" in body
+    # All 60 leads were received within the default 90 days.
+    assert f"<td>Received</td><td>{len(leads)}</td>" in body
+
+
+def test_the_dashboard_queries_do_not_grow_with_the_leads(world, django_assert_num_queries):
+    now = timezone.now()
+    client = signed_in(world.site_lead.user)
+    spread_leads(study_site=world.study_site_a, owner=world.coordinator, n=20, now=now)
+    cohorts_rebuild(now=now)
+    client.get("/dashboard/")  # warm: the session and the membership
+    with CaptureQueriesContext(connection) as few:
+        client.get("/dashboard/")
+    assert len(few.captured_queries) <= 14
+    spread_leads(study_site=world.study_site_a2, owner=world.site_lead, n=200, now=now, seed=3)
+    cohorts_rebuild(now=now)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get("/dashboard/").status_code == 200
+
+
+def test_a_start_after_the_end_is_told_next_to_the_field(world):
+    response = signed_in(world.site_lead.user).get(
+        "/dashboard/", {"start": "2026-05-01", "end": "2026-04-01"}
+    )
+    assert response.status_code == 422
+    assert "The start must be on or before the end." in response.content.decode()
+
+
+def test_the_csv_export_has_the_figures_of_the_page(world):
+    now = timezone.now()
+    leads = spread_leads(study_site=world.study_site_a, owner=world.coordinator, n=30, now=now)
+    cohorts_rebuild(now=now)
+    response = signed_in(world.site_lead.user).get("/dashboard/export.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("group,value,received,contacted")
+    assert lines[1].startswith(f"all,all,{len(leads)},")
+
+
+def test_the_htmx_request_gets_only_the_figures(world):
+    response = signed_in(world.site_lead.user).get("/dashboard/", headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="figures">')
+    assert "<html" not in body
+
+
+def test_the_last_full_week_is_compared_with_the_four_before(world):
+    from datetime import date, datetime, timedelta
+
+    from leads.models import Lead
+    from reporting.selectors import Filters, weekly_trends
+
+    today = date(2026, 6, 17)  # a Wednesday
+    monday = date(2026, 6, 15)
+    leads = spread_leads(
+        study_site=world.study_site_a, owner=world.coordinator, n=50, now=timezone.now()
+    )
+    # 10 leads in each of the five full weeks before, 30 in the last one.
+    for k, lead in enumerate(leads):
+        week = 1 if k < 30 else 2 + (k - 30) // 5
+        at = datetime.combine(monday - timedelta(weeks=week), datetime.min.time(), UTC)
+        Lead.objects.filter(pk=lead.pk).update(received_at=at + timedelta(hours=10))
+    from reporting.rollups import cohorts_rebuild as rebuild
+
+    rebuild()
+    trends = weekly_trends(
+        organization_id=world.org_a.pk, filters=Filters(today, today), today=today
+    )
+    received = trends[0]
+    assert received.this_week == 30
+    assert received.before == 5
+    assert received.direction == "up"
+    assert received.beyond_noise
