@@ -19,8 +19,8 @@ from marshmallow import ValidationError
 from marshmallow.validate import Range
 
 from trialsnest.beat import BEAT_SCHEDULE
-from trialsnest.mail import anymail_backend, anymail_provider, anymail_settings, mailer
 from trialsnest.db_router import with_replica
+from trialsnest.mail import anymail_backend, anymail_provider, anymail_settings, mailer
 
 # Lets ModelForm[...] and QuerySet[...] be subscripted at run time, as the type hints use them.
 django_stubs_ext.monkeypatch()
