@@ -80,6 +80,10 @@ try:
     CSV_IMPORT_CHUNK_ROWS = env.int("CSV_IMPORT_CHUNK_ROWS", 5_000, validate=_positive)
     CSV_IMPORT_LEASE_SECONDS = env.int("CSV_IMPORT_LEASE_SECONDS", 120, validate=_positive)
     CSV_IMPORT_MAX_ATTEMPTS = env.int("CSV_IMPORT_MAX_ATTEMPTS", 5, validate=_positive)
+    # A message claimed for sending this long ago lost its worker: it goes again, same key.
+    OUTREACH_SENDING_LEASE_SECONDS = env.int(
+        "OUTREACH_SENDING_LEASE_SECONDS", 120, validate=_positive
+    )
     # SMS: console:// (the log), file:///path or twilio:// (leads.outreach.backends); unset,
     # a text fails saying so. Twilio's delivery reports go to TWILIO_STATUS_CALLBACK_URL.
     SMS_URL = env.str("SMS_URL", "console://" if DEBUG else "")

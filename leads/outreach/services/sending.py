@@ -16,6 +16,7 @@ import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -48,8 +49,13 @@ HELD_BATCH = 500
 # A queued message still queued after this long lost its task (a crash between commit and
 # publish): the beat sends it again (the task is safe to run twice).
 STALE_QUEUED = timedelta(minutes=2)
-# A message still sending this long after its claim lost its worker (a send takes seconds).
+# A message still sending this long after its claim lost its worker (a send takes seconds);
+# OUTREACH_SENDING_LEASE_SECONDS changes it (the worker-kill test shortens it).
 SENDING_LEASE = timedelta(minutes=2)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=getattr(settings, "OUTREACH_SENDING_LEASE_SECONDS", 120))
 
 
 def message_queue(
@@ -184,7 +190,7 @@ def message_deliver(*, message_id: int) -> str:
             or (
                 message.status == Status.SENDING
                 and message.claimed_at is not None
-                and message.claimed_at <= now - SENDING_LEASE
+                and message.claimed_at <= now - _lease()
             )
         )
         if not due:
@@ -343,7 +349,7 @@ def messages_resume_sending(*, now: datetime | None = None, limit: int = HELD_BA
     the claim and the outcome; each goes to a task again, which retries it with the same key."""
     now = now or timezone.now()
     ids = list(
-        OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lte=now - SENDING_LEASE)
+        OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lte=now - _lease())
         .order_by("claimed_at")
         .values_list("id", flat=True)[:limit]
     )
