@@ -20,4 +20,7 @@ RUN DEBUG=false SECRET_KEY=build-only EMAIL_URL=console:// \
 
 USER trialsnest
 EXPOSE 8000
+# The web container's check; compose gives the worker and beat their own.
+HEALTHCHECK --interval=15s --timeout=6s --start-period=20s --retries=3 \
+    CMD ["python", "-m", "trialsnest.ops.probe"]
 CMD ["gunicorn", "trialsnest.wsgi:application", "--config", "python:trialsnest.gunicorn"]

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # connects to nothing).
 LINT_ENV := DEBUG=true
 
-.PHONY: help demo test lint typecheck pytest browser axe bench lock clean
+.PHONY: help demo test lint typecheck pytest browser axe bench lock clean compose-test
 
 BENCH_LEADS ?= 1000000
 
@@ -44,6 +44,16 @@ pytest: $(BIN)/.installed ## The test suite only (against DATABASE_URL, else the
 
 bench: $(BIN)/.installed ## Fresh database of BENCH_LEADS leads (default 1,000,000), every scenario, results appended to benchmarks/results.jsonl
 	$(BIN)/python -m trialsnest.bench.run --leads $(BENCH_LEADS)
+
+# The production stack for real (tests/compose/harness.py): local stand-ins for the public images
+# (no registry is reachable here), the project's image from the Dockerfile, docker-compose.yml
+# brought up with podman and exercised. Needs root, podman, runc and debootstrap.
+compose-test: $(BIN)/.installed ## Build the images, bring up docker-compose.yml with podman and exercise the live stack
+	@command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq podman runc debootstrap >/dev/null; \
+	  else echo "make compose-test needs podman, runc and debootstrap, as root" >&2; exit 1; fi; }
+	$(BIN)/python -m tests.compose.harness
 
 lock: $(BIN)/.installed ## Pin the versions of pyproject.toml's ranges into requirements/*.txt
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.12 --generate-hashes \

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery, shared_task
+from celery.signals import beat_init
 from django.db import DatabaseError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialsnest.settings")
@@ -47,3 +48,10 @@ def _broker_folders(sender: Celery, **kwargs: Any) -> None:
         folders.append(backend.removeprefix("file://"))
     for folder in folders:
         Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+@beat_init.connect
+def _first_heartbeat(sender: Any, **kwargs: Any) -> None:
+    """Beat's first heartbeat goes as it starts, not a minute later: /healthz reports beat
+    (and a worker) alive as soon as a deploy is up."""
+    sender.app.send_task("trialsnest.ops.tasks.heartbeat")

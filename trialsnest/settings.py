@@ -58,7 +58,9 @@ try:
     _SECURE_COOKIES = env.bool("SECURE_COOKIES", not DEBUG)
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
-    _BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", False)
+    # A TLS-terminating proxy in front: it sets X-Forwarded-Proto and appends the visitor's
+    # address to X-Forwarded-For (trialsnest.lib.client_ip).
+    BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", False)
     _SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", 30, validate=_positive)
     _SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", 12, validate=_positive)
     _LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, validate=_positive)
@@ -252,7 +254,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # Never write the submitted username (an e-mail address) into logs.
 AXES_SENSITIVE_PARAMETERS = ["username", "password"]
-AXES_IPWARE_PROXY_COUNT = 1 if _BEHIND_TLS_PROXY else 0
+# The visitor's address behind the proxy too (without this, every visitor is the proxy).
+AXES_CLIENT_IP_CALLABLE = "trialsnest.lib.client_ip.client_ip"
 
 # Sessions: idle and absolute timeouts are enforced by SessionTimeoutMiddleware.
 SESSION_IDLE_TIMEOUT = _SESSION_IDLE_MINUTES * 60
@@ -274,7 +277,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if _BEHIND_TLS_PROXY:
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy: scripts only from us or with the per-request nonce, no inline styles.

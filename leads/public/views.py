@@ -12,7 +12,6 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -48,6 +47,7 @@ from leads.public.forms import (
 from prescreen.public import self_prescreen_for
 from trialsnest.audit.services import Actor
 from trialsnest.lib import ratelimit
+from trialsnest.lib.client_ip import client_ip
 from trialsnest.ops.outbox import enqueue_swept
 from trialsnest.studies.models import Study, StudySite
 
@@ -109,8 +109,8 @@ def _render(
 
 
 def _client_ip(request: HttpRequest) -> str:
-    # The address the sign-in lockout counts too (one trusted proxy hop when BEHIND_TLS_PROXY).
-    return str(get_client_ip_address(request) or "unknown")
+    # The address the sign-in lockout counts too (the proxy's X-Forwarded-For when behind one).
+    return client_ip(request) or "unknown"
 
 
 @require_GET

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from trialsnest.accounts.models import User
 from trialsnest.audit.models import AuditEvent
+from trialsnest.lib.client_ip import client_ip as visitor_ip
 from trialsnest.lib.db import copy_rows
 from trialsnest.tenancy.models import Organization
 
@@ -60,10 +61,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    ip = request.META.get("REMOTE_ADDR") or None
-    return str(ip) if ip else None
+    return None if request is None else visitor_ip(request)
 
 
 def audit_record(
