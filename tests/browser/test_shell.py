@@ -53,3 +53,17 @@ def test_a_sponsor_viewer_sees_only_reports(page, live_server, world):
     assert nav.get_by_role("link").all_inner_texts() == ["Reports"]
     assert world.study_site_a.study.brief_title in page.content()
     assert world.study_site_a2.study.brief_title not in page.content()
+
+
+def test_htmx_keeps_no_copy_of_a_page_in_the_browsers_storage(page, live_server, world):
+    """htmx would snapshot the page into the browser's storage before pushing a URL; with
+    patient data on staff pages it keeps none, and going back asks the server again."""
+    sign_in(page, live_server, world.site_lead.user.email)
+    page.goto(f"{live_server.url}/dashboard/")
+    with page.expect_response(lambda response: "/dashboard/?" in response.url):
+        page.get_by_role("button", name="Show").click()
+    page.wait_for_function("location.search !== ''")  # the URL was pushed
+
+    assert page.evaluate("htmx.config.historyCacheSize") == 0
+    for storage in ("sessionStorage", "localStorage"):
+        assert page.evaluate(f"{storage}.getItem('htmx-history-cache')") is None, storage
