@@ -117,6 +117,9 @@ INSTALLED_APPS = [
     "anymail",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "trialsnest.accounts",
     "trialsnest.tenancy",
     "trialsnest.studies",
@@ -142,6 +145,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Cache-Control: no-store on every answer that may carry personal data (signed in, API, POST).
     "trialsnest.lib.caching.NoStoreMiddleware",
     # Before the tenancy middleware: a sign-out there tells the user why, as a message.
@@ -151,6 +155,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the membership (an organization may require it) and htmx (a fragment's answer).
+    "trialsnest.accounts.middleware.TwoFactorMiddleware",
     # Axes must be last: it answers lockouts raised by the authentication backend.
     "axes.middleware.AxesMiddleware",
 ]
@@ -234,6 +240,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+OTP_TOTP_ISSUER = "TrialsNest"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3  # invitations use the same tokens

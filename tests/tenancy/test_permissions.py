@@ -36,6 +36,7 @@ from tests.conftest import World, signed_in
 from tests.factories import LeadFactory, SuspectedDuplicateFactory, new_lead
 from tests.prescreen import objects as prescreen
 from tests.scheduling import objects as scheduling
+from trialsnest.accounts.middleware import is_open
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.models import Membership
 
@@ -50,6 +51,8 @@ class To:
 
 
 LOGIN = To("/accounts/login/?next=")
+TWO_FACTOR_SETUP = To("/accounts/two-factor/setup/")
+SETTINGS = To("/settings/")
 
 
 def _org_a_membership(world: World) -> dict[str, Any]:
@@ -332,6 +335,16 @@ MATRIX: dict[str, list[Row]] = {
         Row("GET", everyone(To("/accounts/welcome/")), kwargs=_reset_token),
     ],
     "healthz": [Row("GET", everyone(200))],
+    # The second factor: nobody here has turned it on, so verifying and the recovery codes
+    # send them to set it up (tests/tenancy/test_two_factor.py has the rest).
+    "two_factor_verify": [Row("GET", {**everyone(TWO_FACTOR_SETUP), "anonymous": LOGIN})],
+    "two_factor_setup": [Row("GET", {**everyone(200), "anonymous": LOGIN})],
+    "two_factor_codes": [Row("GET", {**everyone(TWO_FACTOR_SETUP), "anonymous": LOGIN})],
+    "settings_two_factor": [
+        Row("GET", ADMIN_ACTION_GET),
+        # Of the admin's own organization: the outsider changes theirs.
+        Row("POST", members(coordinator=403, site_lead=403, admin=SETTINGS, outsider=SETTINGS)),
+    ],
     "jobs": [Row("GET", members(coordinator=403, sponsor=404))],
     # A member's own absence: no object in the URL; an empty form clears it (back to the page).
     "away": [
@@ -1106,3 +1119,40 @@ def test_each_persona_gets_the_expected_status(world, name, index, persona):
         assert response["Location"].startswith(expected.prefix), response["Location"]
     else:
         assert response.status_code == expected, f"{row.method} {url}"
+
+
+OPEN_TO_THE_UNVERIFIED = {"two_factor_verify", "two_factor_setup", "two_factor_codes"}
+UNVERIFIED_CASES = [
+    pytest.param(name, index, id=f"{name}-{row.method}")
+    for name, rows in MATRIX.items()
+    for index, row in enumerate(rows)
+    if name not in OPEN_TO_THE_UNVERIFIED
+]
+
+
+@pytest.mark.parametrize(("name", "index"), UNVERIFIED_CASES)
+def test_before_the_second_factor_only_the_open_pages_answer(world, name, index):
+    """The coordinator turned two-factor sign-in on and gave only the password: every URL is
+    the second-factor page, but those open to anyone (sign-in, resets, public pages, the API
+    with its own keys, webhooks from providers), which answer as they would anyway."""
+    row = MATRIX[name][index]
+    user = world.coordinator.user
+    user.two_factor_enabled = True
+    user.save(update_fields=["two_factor_enabled"])
+    client = signed_in(user)
+    url = reverse(name, kwargs=row.kwargs(world))
+    response = (
+        client.get(url, row.data(world))
+        if row.method == "GET"
+        else client.post(url, row.data(world))
+    )
+    if is_open(url):
+        expected = row.expected["coordinator"]
+        if isinstance(expected, To):
+            assert response.status_code == 302, f"{row.method} {url}"
+            assert response["Location"].startswith(expected.prefix), response["Location"]
+        else:
+            assert response.status_code == expected, f"{row.method} {url}"
+    else:
+        assert response.status_code == 302, f"{row.method} {url}"
+        assert response["Location"].startswith("/accounts/two-factor/?next="), url

@@ -36,6 +36,9 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Kept by trialsnest.accounts.two_factor with the devices, so that a page view needs no
+    # query to know whether to ask for a code.
+    two_factor_enabled = models.BooleanField(default=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -18,6 +18,7 @@ class TenantRequest(HttpRequest):
     sponsor_membership: SponsorMembership | None
     has_other_organizations: bool
     pending_invitations: int
+    two_factor_required: bool  # an organization of the user's requires a second factor
     htmx: HtmxDetails
     # Read by the audit receiver when a sign-out is ours (timeouts, removed access).
     logout_reason: str

@@ -69,6 +69,7 @@ class ActiveMembershipMiddleware:
         request.sponsor_membership = None
         request.has_other_organizations = False
         request.pending_invitations = 0
+        request.two_factor_required = False
         if request.user.is_authenticated:
             self.resolve(request)
         return self.get_response(request)
@@ -90,6 +91,7 @@ class ActiveMembershipMiddleware:
             sign_out(request, "Your access to this organization was removed.")
             return
         request.has_other_organizations = len(live) > 1
+        request.two_factor_required = any(m.organization.two_factor_required for m in live)
         if chosen:
             request.membership = chosen[0]
         elif len(live) == 1:

@@ -325,3 +325,23 @@ def membership_set_away(
         request=actor.request,
     )
     return membership
+
+
+@transaction.atomic
+def organization_require_two_factor(
+    *, organization: Organization, required: bool, actor: Actor
+) -> None:
+    """Every member signs in with a second factor (each enrols at their next request)."""
+    before = organization.two_factor_required
+    if before == required:
+        return
+    organization.two_factor_required = required
+    organization.save(update_fields=["two_factor_required"])
+    audit_record(
+        action="organization.two_factor_required",
+        actor=actor.user,
+        organization=organization,
+        obj=organization,
+        changes={"two_factor_required": {"old": before, "new": required}},
+        request=actor.request,
+    )

@@ -20,6 +20,7 @@ urlpatterns = [
     path("away/", views.away, name="away"),
     path("settings/", views.settings_users, name="settings_users"),
     path("settings/users/invite/", views.settings_user_invite, name="settings_user_invite"),
+    path("settings/two-factor/", views.settings_two_factor, name="settings_two_factor"),
     path("settings/users/<uuid:code>/", views.settings_user_edit, name="settings_user_edit"),
     path(
         "settings/users/<uuid:code>/deactivate/",

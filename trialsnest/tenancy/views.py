@@ -127,7 +127,25 @@ def settings_users(request: TenantRequest) -> HttpResponse:
         .prefetch_related("restricted_sites", "restricted_study_sites__study")
         .order_by("-is_active", "-pending", "user__email")
     )
-    return render(request, "tenancy/settings_users.html", {"members": members})
+    context = {"members": members, "organization": organization}
+    return render(request, "tenancy/settings_users.html", context)
+
+
+@member_required(ADMIN)
+@require_POST
+def settings_two_factor(request: TenantRequest) -> HttpResponse:
+    organization = active_membership(request).organization
+    required = request.POST.get("two_factor_required") == "on"
+    services.organization_require_two_factor(
+        organization=organization, required=required, actor=Actor.of(request)
+    )
+    if required:
+        messages.success(
+            request, "Two-factor sign-in is required: each member sets it up at their next visit."
+        )
+    else:
+        messages.success(request, "Two-factor sign-in is no longer required of every member.")
+    return redirect("settings_users")
 
 
 @member_required(ADMIN)

@@ -43,7 +43,8 @@ class Command(BaseCommand):
         if not settings.SITE_URL:
             self.stderr.write("SITE_URL is not set: the invitation's link will be relative.")
         with transaction.atomic():
-            organization = Organization.objects.create(name=name)
+            # A real install starts with the second factor required of every member.
+            organization = Organization.objects.create(name=name, two_factor_required=True)
             audit_record(action="organization.created", organization=organization, obj=organization)
             try:
                 membership = membership_invite(

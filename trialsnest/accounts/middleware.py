@@ -1,0 +1,65 @@
+"""The second factor before anything else: a signed-in user who enrolled is asked for a code,
+and a member of an organization that requires it enrols, before any page, fragment or export.
+
+Only the sign-in and sign-out pages, password resets, the public study pages, the intake API
+(its own keys), static files and /healthz are reachable in between. An htmx request is sent
+to the page as a whole (HX-Redirect), not given a fragment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import Resolver404, resolve, reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from trialsnest.tenancy.http import TenantRequest
+
+OPEN_NAMES = frozenset(
+    {
+        "two_factor_verify",
+        "two_factor_setup",
+        "login",
+        "logout",
+        "password_reset",
+        "password_reset_done",
+        "password_reset_confirm",
+        "password_reset_complete",
+        "accept_invitation",
+        "healthz",
+    }
+)
+OPEN_PREFIXES = ("/static/", "/api/", "/studies/", "/es/studies/")
+
+
+def is_open(path: str) -> bool:
+    if path.startswith(OPEN_PREFIXES):
+        return True
+    try:
+        return resolve(path).url_name in OPEN_NAMES
+    except Resolver404:
+        return False
+
+
+class TwoFactorMiddleware:
+    def __init__(self, get_response: Callable[[TenantRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: TenantRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not is_open(request.path_info):
+            if user.two_factor_enabled and not user.is_verified():  # type: ignore[attr-defined]
+                return self.send_to("two_factor_verify", request)
+            if not user.two_factor_enabled and request.two_factor_required:
+                return self.send_to("two_factor_setup", request)
+        return self.get_response(request)
+
+    @staticmethod
+    def send_to(name: str, request: TenantRequest) -> HttpResponse:
+        where = request.get_full_path() if request.method == "GET" and not request.htmx else "/"
+        url = f"{reverse(name)}?{urlencode({'next': where})}"
+        if request.htmx:
+            return HttpResponseClientRedirect(url)
+        return HttpResponseRedirect(url)

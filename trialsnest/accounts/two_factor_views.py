@@ -1,0 +1,100 @@
+"""The second-factor pages: the code after the password, and enrolling an authenticator app."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from trialsnest.accounts import two_factor
+from trialsnest.accounts.models import User
+from trialsnest.tenancy.http import TenantRequest
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=40,
+        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+def _next(request: TenantRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if safe else "/"
+
+
+def _user(request: TenantRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request: TenantRequest) -> HttpResponse:
+    user = _user(request)
+    if not user.two_factor_enabled:
+        return redirect("two_factor_setup")
+    if user.is_verified():  # type: ignore[attr-defined]
+        return redirect(_next(request))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        used = two_factor.verify(request, user, form.cleaned_data["code"])
+        if used is not None:
+            if used == "recovery code" and two_factor.recovery_codes_left(user) <= 2:
+                return redirect("two_factor_codes")
+            return redirect(_next(request))
+        form.add_error("code", "That code is not right, or was used already. Try the next one.")
+    context = {"form": form, "next": _next(request)}
+    return render(request, "registration/two_factor_verify.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def setup(request: TenantRequest) -> HttpResponse:
+    user = _user(request)
+    if user.two_factor_enabled and not user.is_verified():  # type: ignore[attr-defined]
+        return redirect_to_login(request.get_full_path(), "two_factor_verify")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor.enrol_confirm(request, user, form.cleaned_data["code"])
+        if codes is not None:
+            context = {"codes": codes, "next": _next(request)}
+            return render(request, "registration/two_factor_codes.html", context)
+        form.add_error("code", "That code is not right. Check your phone's clock and try again.")
+    enrolment = two_factor.enrolment_for(user)
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            "next": _next(request),
+            "secret": enrolment.secret,
+            "qr": enrolment.qr_svg_data_uri,
+            "required": request.two_factor_required,
+            "renewing": user.two_factor_enabled,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def codes(request: TenantRequest) -> HttpResponse:
+    """How many recovery codes are left, and new ones (the old ones stop working)."""
+    user = _user(request)
+    if not user.two_factor_enabled:
+        return redirect("two_factor_setup")
+    fresh = two_factor.recovery_codes_renew(request, user) if request.method == "POST" else None
+    return render(
+        request,
+        "registration/two_factor_codes.html",
+        {"codes": fresh, "left": two_factor.recovery_codes_left(user), "next": "/"},
+    )
