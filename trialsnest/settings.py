@@ -65,6 +65,9 @@ try:
     _SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", 12, validate=_positive)
     _LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, validate=_positive)
     _LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 30, validate=_positive)
+    # How long a sign-in (or a confirmation) lets the most sensitive actions go without asking
+    # for the password again (trialsnest.accounts.recent).
+    REAUTH_MINUTES = env.int("REAUTH_MINUTES", 10, validate=_positive)
     _LOG_LEVEL = env.log_level("LOG_LEVEL", logging.INFO)
     CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
     # Public interest form submissions per client IP, e.g. "10/hour" or "3/minute".

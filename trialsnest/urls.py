@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/two-factor/", two_factor_views.verify, name="two_factor_verify"),
     path("accounts/two-factor/setup/", two_factor_views.setup, name="two_factor_setup"),
     path("accounts/two-factor/codes/", two_factor_views.codes, name="two_factor_codes"),
+    path("accounts/confirm/", two_factor_views.confirm, name="confirm_identity"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "accounts/welcome/<uidb64>/<token>/",

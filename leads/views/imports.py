@@ -20,6 +20,7 @@ from leads.intake.csv.results import PAGE_ROWS, bucket_csv, rows_page
 from leads.intake.csv.writer import LEADING
 from leads.models import CsvImport, CsvImportRow
 from leads.views.team import LEADS
+from trialsnest.accounts.recent import recent_sign_in_required
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
 from trialsnest.tenancy.http import TenantRequest
@@ -147,6 +148,7 @@ def import_progress(request: TenantRequest, code: str) -> HttpResponse:
 
 @member_required(*LEADS)
 @require_GET
+@recent_sign_in_required
 def import_rows(request: TenantRequest, code: str, outcome: str) -> HttpResponseBase:
     """The rows of one outcome, with the line and the reason first, as CSV."""
     imp = get_csv_import_for_user(request, code)
@@ -169,6 +171,7 @@ def import_rows(request: TenantRequest, code: str, outcome: str) -> HttpResponse
 
 @member_required(*LEADS)
 @require_GET
+@recent_sign_in_required
 def import_original(request: TenantRequest, code: str) -> HttpResponseBase:
     imp = get_csv_import_for_user(request, code)
     return FileResponse(

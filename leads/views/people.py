@@ -26,6 +26,7 @@ from leads.intake import duplicates, merges
 from leads.intake.separate import lead_separate
 from leads.models import Lead, Person, PersonMerge
 from leads.views.team import LEADS
+from trialsnest.accounts.recent import recent_sign_in_required
 from trialsnest.audit.services import Actor
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
 from trialsnest.tenancy.http import TenantRequest
@@ -74,6 +75,7 @@ def _chosen_values(data: QueryDict, keep: Person, other: Person) -> dict[str, An
 
 @member_required(*LEADS)
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required
 def person_merge(request: TenantRequest, code: str, other: str) -> HttpResponse:
     """GET: pick the values to keep. POST: the summary of what the merge will do. POST with
     `confirm`: the merge, if nothing changed since the summary."""
@@ -137,6 +139,7 @@ def _merge_confirmation(
 
 @member_required(*LEADS)
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required
 def person_merge_undo(request: TenantRequest, code: str) -> HttpResponse:
     """GET: what undoing the merge puts back. POST with `confirm`: the undo."""
     merge = get_person_merge_for_user(request, code)

@@ -17,6 +17,7 @@ from leads.intake.api_keys import api_key_create, api_key_revoke
 from leads.intake.materials import material_save
 from leads.models import ApiKey, RecruitmentMaterial
 from leads.views.team import LEADS
+from trialsnest.accounts.recent import recent_sign_in_required
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
@@ -40,6 +41,7 @@ def settings_api_keys(request: TenantRequest) -> HttpResponse:
 
 @member_required(Role.ORG_ADMIN)
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required
 def settings_api_key_new(request: TenantRequest) -> HttpResponse:
     organization = active_membership(request).organization
     form = ApiKeyForm(request.POST or None)

@@ -340,6 +340,7 @@ MATRIX: dict[str, list[Row]] = {
     "two_factor_verify": [Row("GET", {**everyone(TWO_FACTOR_SETUP), "anonymous": LOGIN})],
     "two_factor_setup": [Row("GET", {**everyone(200), "anonymous": LOGIN})],
     "two_factor_codes": [Row("GET", {**everyone(TWO_FACTOR_SETUP), "anonymous": LOGIN})],
+    "confirm_identity": [Row("GET", {**everyone(200), "anonymous": LOGIN})],
     "settings_two_factor": [
         Row("GET", ADMIN_ACTION_GET),
         # Of the admin's own organization: the outsider changes theirs.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
@@ -10,9 +12,24 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from trialsnest.accounts import two_factor
+from trialsnest.accounts import recent, two_factor
 from trialsnest.accounts.models import User
+from trialsnest.audit.services import audit_record
 from trialsnest.tenancy.http import TenantRequest
+
+
+class ConfirmForm(forms.Form):
+    password = forms.CharField(
+        label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class ConfirmWithCodeForm(ConfirmForm):
+    code = forms.CharField(
+        label="Code from your authenticator app (or a recovery code)",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
 
 
 class CodeForm(forms.Form):
@@ -98,3 +115,27 @@ def codes(request: TenantRequest) -> HttpResponse:
         "registration/two_factor_codes.html",
         {"codes": fresh, "left": two_factor.recovery_codes_left(user), "next": "/"},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm(request: TenantRequest) -> HttpResponse:
+    """The password (and the code) again, before an export, a merge, a new API key or a role
+    change, when the sign-in is more than REAUTH_MINUTES old."""
+    user = _user(request)
+    form_class = ConfirmWithCodeForm if user.two_factor_enabled else ConfirmForm
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if authenticate(request, username=user.email, password=data["password"]) is None:
+            audit_record(action="auth.confirm_refused", actor=user, obj=user, request=request,
+                         reason="password")  # fmt: skip
+            form.add_error("password", "That password is not right.")
+        elif user.two_factor_enabled and two_factor.verify(request, user, data["code"]) is None:
+            form.add_error("code", "That code is not right, or was used already.")
+        else:
+            recent.mark_confirmed(request)
+            audit_record(action="auth.confirmed", actor=user, obj=user, request=request)
+            return redirect(_next(request))
+    context = {"form": form, "next": _next(request), "minutes": settings.REAUTH_MINUTES}
+    return render(request, "registration/confirm_identity.html", context)

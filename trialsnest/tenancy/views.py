@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from guardian.shortcuts import get_users_with_perms
 
+from trialsnest.accounts.recent import recent_sign_in_required
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
 from trialsnest.lib.timezones import suggest_timezone, timezone_names
@@ -177,6 +178,7 @@ def settings_user_invite(request: TenantRequest) -> HttpResponse:
 
 @member_required(ADMIN)
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required
 def settings_user_edit(request: TenantRequest, code: str) -> HttpResponse:
     membership = get_membership_for_user(request, code)
     initial = {
