@@ -65,8 +65,7 @@ try:
     _SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", 12, validate=_positive)
     _LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, validate=_positive)
     _LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 30, validate=_positive)
-    # How long a sign-in (or a confirmation) lets the most sensitive actions go without asking
-    # for the password again (trialsnest.accounts.recent).
+    # How long a sign-in lets sensitive actions go without the password (accounts.recent).
     REAUTH_MINUTES = env.int("REAUTH_MINUTES", 10, validate=_positive)
     _LOG_LEVEL = env.log_level("LOG_LEVEL", logging.INFO)
     CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -158,8 +157,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # After the membership (an organization may require it) and htmx (a fragment's answer).
-    "trialsnest.accounts.middleware.TwoFactorMiddleware",
+    "trialsnest.accounts.middleware.TwoFactorMiddleware",  # after the membership and htmx
+    "trialsnest.audit.middleware.RefusalAuditMiddleware",
     # Axes must be last: it answers lockouts raised by the authentication backend.
     "axes.middleware.AxesMiddleware",
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/docs/assets/<str:name>", api_docs_asset, name="api_docs_asset"),
     path("api/", api.urls),
     path("", include("trialsnest.tenancy.urls")),
+    path("", include("trialsnest.audit.urls")),
     path("", include("trialsnest.studies.urls")),
     path("", include("trialsnest.notifications.urls")),
     path("", include("leads.urls")),

@@ -347,6 +347,8 @@ MATRIX: dict[str, list[Row]] = {
         Row("POST", members(coordinator=403, site_lead=403, admin=SETTINGS, outsider=SETTINGS)),
     ],
     "jobs": [Row("GET", members(coordinator=403, sponsor=404))],
+    "audit_log": [Row("GET", members(coordinator=403, sponsor=404))],
+    "audit_log_csv": [Row("GET", members(coordinator=403, sponsor=404))],
     # A member's own absence: no object in the URL; an empty form clears it (back to the page).
     "away": [
         Row("GET", members(sponsor=404)),

@@ -98,3 +98,12 @@ def name_words_sql(first: Any, last: Any) -> Func:
         template="%(function)s('simple'::regconfig, %(expressions)s)",
         output_field=SearchVectorField(),
     )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text

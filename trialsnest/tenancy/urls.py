@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trialsnest.tenancy import views
+from trialsnest.tenancy import site_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -37,15 +37,19 @@ urlpatterns = [
         views.settings_user_resend,
         name="settings_user_resend",
     ),
-    path("settings/sites/", views.settings_sites, name="settings_sites"),
-    path("settings/sites/new/", views.settings_site_new, name="settings_site_new"),
-    path("settings/sites/timezone/", views.settings_site_timezone, name="settings_site_timezone"),
-    path("settings/sites/<uuid:code>/", views.settings_site_edit, name="settings_site_edit"),
-    path("settings/studies/", views.settings_study_sites, name="settings_study_sites"),
-    path("settings/studies/new/", views.settings_study_site_new, name="settings_study_site_new"),
+    path("settings/sites/", site_views.settings_sites, name="settings_sites"),
+    path("settings/sites/new/", site_views.settings_site_new, name="settings_site_new"),
+    path(
+        "settings/sites/timezone/", site_views.settings_site_timezone, name="settings_site_timezone"
+    ),
+    path("settings/sites/<uuid:code>/", site_views.settings_site_edit, name="settings_site_edit"),
+    path("settings/studies/", site_views.settings_study_sites, name="settings_study_sites"),
+    path(
+        "settings/studies/new/", site_views.settings_study_site_new, name="settings_study_site_new"
+    ),
     path(
         "settings/studies/<uuid:code>/",
-        views.settings_study_site_edit,
+        site_views.settings_study_site_edit,
         name="settings_study_site_edit",
     ),
 ]

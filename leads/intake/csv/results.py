@@ -8,11 +8,11 @@ import io
 from collections.abc import Iterator
 
 from leads.models import CsvImport, CsvImportRow
+from trialsnest.lib.text import safe_cell
 
 Outcome = CsvImportRow.Outcome
 PAGE_ROWS = 100
 DOWNLOAD_BATCH = 5_000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def rows_page(
@@ -24,12 +24,6 @@ def rows_page(
     if outcome:
         rows = rows.filter(outcome=outcome)
     return list(rows.order_by("line").only("line", "outcome", "reason", "cells")[:limit])
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def bucket_csv(imp: CsvImport, outcome: str) -> Iterator[str]:
