@@ -28,7 +28,7 @@ from trialsnest.tenancy.selectors import visible_study_site_ids
 
 def get_lead_for_user(request: HttpRequest, code: Any) -> Lead:
     """A lead the active member may see (their organization, within their restrictions)."""
-    queryset = visible_leads(active_membership(request)).select_related(
+    queryset = visible_leads(active_membership(request), few=True).select_related(
         "person", "study_site__site", "study_site__study", "owner__user"
     )
     return by_code(queryset, code)

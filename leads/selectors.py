@@ -34,8 +34,8 @@ from leads.models import (
 from trialsnest.lib.phones import normalize_phone
 from trialsnest.lib.text import name_words_sql, search_key
 from trialsnest.studies.models import RecruitmentStatus
-from trialsnest.tenancy.models import Membership
-from trialsnest.tenancy.selectors import visible_study_site_ids, visible_study_sites
+from trialsnest.tenancy.models import Membership, Role
+from trialsnest.tenancy.selectors import VISIBLE_IDS, visible_study_site_ids, visible_study_sites
 
 PAGE_SIZE = 50
 
@@ -71,9 +71,16 @@ def tab_q(tab: str, now: datetime) -> Q:
     }[tab]
 
 
-def visible_leads(membership: Membership) -> QuerySet[Lead]:
-    """The leads this member may see: their organization's, within their restrictions."""
+def visible_leads(membership: Membership, *, few: bool = False) -> QuerySet[Lead]:
+    """The leads this member may see: their organization's, within their restrictions.
+
+    `few`: for a lead by its code or a person's leads, the restriction goes in as a subquery
+    and costs no query of its own; long lists take the literal ids, which the indexes prefer."""
     leads = Lead.objects.filter(organization_id=membership.organization_id)
+    if membership.role == Role.ORG_ADMIN:
+        return leads
+    if few and not hasattr(membership, VISIBLE_IDS):
+        return leads.filter(study_site__in=visible_study_sites(membership))
     ids = visible_study_site_ids(membership)
     return leads if ids is None else leads.filter(study_site_id__in=ids)
 
@@ -290,7 +297,7 @@ def lead_page_data(lead: Lead, membership: Membership, activity_limit: int = 100
         lead.activities.select_related("actor").order_by("-at", "-id")[:activity_limit]
     )
     others = list(
-        visible_leads(membership)
+        visible_leads(membership, few=True)
         .filter(person_id=lead.person_id)
         .exclude(pk=lead.pk)
         .select_related("study_site__study", "study_site__site")

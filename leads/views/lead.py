@@ -24,11 +24,11 @@ from leads.presenters import leads_prefix, past_sla, queue_row, reason, timeline
 from leads.services import LeadConflict, OptOutWarning
 from leads.signals import lead_page_shown
 from leads.views.queue import next_url, row_reasons, tab_of_url
-from trialsnest.audit.services import Actor
+from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.forms import add_errors
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
 from trialsnest.tenancy.http import TenantRequest
-from trialsnest.tenancy.models import Membership
+from trialsnest.tenancy.models import Membership, Role
 
 
 def _lead_context(lead: Lead, membership: Membership, **forms: Form) -> dict[str, Any]:
@@ -74,7 +74,17 @@ def _more_actions(lead: Lead) -> list[tuple[str, str]]:
 @require_GET
 def lead_detail(request: TenantRequest, code: str) -> HttpResponse:
     lead = get_lead_for_user(request, code)
-    context = _lead_context(lead, active_membership(request))
+    membership = active_membership(request)
+    # Who looked at whom: every view of a lead's page is in the audit log (its id, no more).
+    audit_record(
+        action="lead.viewed",
+        actor=request.user,
+        organization_id=lead.organization_id,
+        obj=lead,
+        request=request,
+    )
+    context = _lead_context(lead, membership)
+    context["can_read_audit"] = membership.role in (Role.SITE_LEAD, Role.ORG_ADMIN)
     return render(request, "leads/lead_detail.html", context)
 
 

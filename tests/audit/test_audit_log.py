@@ -103,3 +103,24 @@ def test_a_refused_page_and_another_organizations_lead_are_events(world: World):
         (world.coordinator.user, world.org_a, "403 GET /dashboard/"),
         (world.outsider.user, world.org_b, f"404 GET /leads/{lead.code}/"),
     ]
+
+
+def test_each_view_of_a_lead_is_an_event_and_site_leads_see_who_looked(world: World):
+    lead = new_lead(study_site=world.study_site_a, owner=world.coordinator)
+    coordinator = signed_in(world.coordinator.user)
+    page = coordinator.get(f"/leads/{lead.code}/")
+    assert "Who has looked at this lead" not in page.content.decode()
+
+    viewed = AuditEvent.objects.get(action="lead.viewed")
+    assert (viewed.actor, viewed.organization, viewed.object_id) == (
+        world.coordinator.user,
+        world.org_a,
+        str(lead.code),
+    )
+    site_lead = signed_in(world.site_lead.user)
+    link = f"/audit/?record={lead.code}&amp;action=lead.viewed"
+    assert link in site_lead.get(f"/leads/{lead.code}/").content.decode()
+    lookers = site_lead.get("/audit/", {"record": str(lead.code), "action": "lead.viewed"})
+    text = lookers.content.decode()
+    assert world.coordinator.user.email in text
+    assert world.site_lead.user.email in text

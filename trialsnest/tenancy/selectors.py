@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership, Organization, Role, Site
 
-_VISIBLE_IDS = "_visible_study_site_ids"
+VISIBLE_IDS = "_visible_study_site_ids"
 
 
 def visible_study_sites(membership: Membership) -> QuerySet[StudySite]:
@@ -38,10 +38,10 @@ def visible_study_site_ids(membership: Membership) -> list[int] | None:
     """
     if membership.role == Role.ORG_ADMIN:
         return None
-    ids: list[int] | None = getattr(membership, _VISIBLE_IDS, None)
+    ids: list[int] | None = getattr(membership, VISIBLE_IDS, None)
     if ids is None:
         ids = sorted(visible_study_sites(membership).values_list("id", flat=True))
-        setattr(membership, _VISIBLE_IDS, ids)
+        setattr(membership, VISIBLE_IDS, ids)
     return ids
 
 
