@@ -218,3 +218,17 @@ def test_a_sponsor_viewer_is_not_asked_unless_they_enrolled(world: World):
     _require(world)
     client = _sign_in(world.sponsor_viewer.email)
     assert client.get("/reports/").status_code == 200
+
+
+def test_the_session_id_changes_at_sign_in(world: World):
+    client = Client()
+    client.get("/accounts/login/")  # an anonymous session with its CSRF cookie
+    client.session.save()
+    before = client.session.session_key
+
+    signed = client.post(
+        "/accounts/login/", {"username": world.coordinator.user.email, "password": PASSWORD}
+    )
+
+    assert signed.status_code == 302
+    assert client.session.session_key not in (None, before)
