@@ -93,6 +93,9 @@ def test_the_team_page_has_no_serious_violations(sized_page, live_server, world,
     _check(page, found)
     page.goto(f"{live_server.url}/queue/")
     _check(page, found)
+    page.goto(f"{live_server.url}/leads/{lead.code}/")  # viewed: the audit log has a row
+    page.goto(f"{live_server.url}/audit/")
+    _check(page, found)
 
     assert not found, report([{"url": url, "violations": v} for url, v in found.items()])
 
@@ -114,6 +117,21 @@ def test_the_public_pages_have_no_serious_violations(sized_page, live_server, wo
         _check(page, found)
     page.goto(f"{live_server.url}/studies/{study.code}/")
     page.get_by_role("button", name="Send").click()  # errors on every required field
+    _check(page, found)
+
+    assert not found, report([{"url": url, "violations": v} for url, v in found.items()])
+
+
+def test_the_users_settings_and_the_security_page_have_no_serious_violations(
+    sized_page, live_server, world
+):
+    page, found = sized_page, {}
+    sign_in(page, live_server, world.admin.user.email)
+
+    page.goto(f"{live_server.url}/settings/")  # with the two-factor requirement's switch
+    _check(page, found)
+    page.get_by_role("link", name="Security").click()
+    page.wait_for_load_state()
     _check(page, found)
 
     assert not found, report([{"url": url, "violations": v} for url, v in found.items()])
