@@ -18,3 +18,7 @@ queue_rows_shown = Signal()
 # The lead page is about to show `lead` to `membership`. A receiver answers (name, value): the
 # page's `panels` context entry holds each under its name, for the panel's own include.
 lead_page_shown = Signal()
+
+# Everything held about `person` is being exported (the person's own copy, on request). A
+# receiver answers (section title, [rows as dicts of JSON-able values]) for what its app keeps.
+person_exported = Signal()

@@ -4,7 +4,7 @@ from django.urls import include, path, register_converter
 from django.urls.converters import StringConverter
 
 from leads.actions import ACTIONS
-from leads.views import imports, lead, people, queue, settings, team
+from leads.views import imports, lead, people, person_export, queue, settings, team
 
 
 class ActionConverter(StringConverter):
@@ -37,6 +37,12 @@ urlpatterns = [
         name="study_site_summary_es",
     ),
     path("people/duplicates/", people.duplicate_list, name="duplicate_list"),
+    path("people/<uuid:code>/export/", person_export.person_export_page, name="person_export"),
+    path(
+        "people/<uuid:code>/export.json",
+        person_export.person_export_json,
+        name="person_export_json",
+    ),
     path("people/<uuid:code>/merge/<uuid:other>/", people.person_merge, name="person_merge"),
     path(
         "people/<uuid:code>/not-duplicate/<uuid:other>/",

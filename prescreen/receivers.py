@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db.models import F
 from django.dispatch import receiver
 
 from leads.intake.signals import submission_made_lead
-from leads.models import Lead, Submission
-from leads.signals import lead_page_shown
-from prescreen.models import QuestionnaireVersion, ResponseChannel
+from leads.models import Lead, Person, Submission
+from leads.signals import lead_page_shown, person_exported
+from prescreen.models import Answer, QuestionnaireVersion, ResponseChannel
 from prescreen.presenters import lead_panel
 from prescreen.selectors import open_response
 from prescreen.services.responses import response_new
@@ -67,3 +68,20 @@ def keep_self_prescreen(
 def prescreen_panel(sender: Any, lead: Lead, **kwargs: Any) -> tuple[str, Any]:
     """The lead page's prescreen panel, under `panels.prescreen`."""
     return "prescreen", lead_panel(lead)
+
+
+@receiver(person_exported, sender=Person)
+def prescreen_export(sender: Any, person: Person, **kwargs: Any) -> tuple[str, list[Any]]:
+    """The person's prescreen answers, question by question, with each response's outcome."""
+    rows = (
+        Answer.objects.filter(response__lead__person=person)
+        .annotate(
+            lead_code=F("response__lead__code"),
+            asked=F("question__text"),
+            outcome=F("response__outcome"),
+            override_reason=F("response__override_reason"),
+            submitted_at=F("response__submitted_at"),
+        )
+        .values("lead_code", "submitted_at", "asked", "value", "outcome", "override_reason")
+    )
+    return "Prescreens", list(rows.order_by("response_id", "question__order"))

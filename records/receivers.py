@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db.models import F
 from django.dispatch import receiver
 
-from leads.models import Lead, Status
-from leads.signals import lead_page_shown, lead_status_changed, queue_rows_shown
+from leads.models import Lead, Person, Status
+from leads.signals import lead_page_shown, lead_status_changed, person_exported, queue_rows_shown
+from records.models import RecordItem
 from records.presenters import lead_records_panel, queue_reasons
 from records.services import record_items_create
 from records.services.readiness import lead_records_sync
@@ -41,3 +43,26 @@ def records_panel(
     sender: Any, lead: Lead, membership: Membership, **kwargs: Any
 ) -> tuple[str, Any]:
     return "records", lead_records_panel(lead)
+
+
+@receiver(person_exported, sender=Person)
+def records_export(sender: Any, person: Person, **kwargs: Any) -> tuple[str, list[Any]]:
+    """The person's medical-record items: what was asked of which practice, and when."""
+    rows = (
+        RecordItem.objects.filter(lead__person=person)
+        .annotate(
+            lead_code=F("lead__code"),
+            record=F("requirement__name"),
+            practice=F("provider__practice"),
+        )
+        .values(
+            "lead_code",
+            "record",
+            "state",
+            "practice",
+            "requested_on",
+            "received_on",
+            "record_date",
+        )
+    )
+    return "Medical records", list(rows.order_by("id"))

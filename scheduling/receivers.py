@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
 from django.dispatch import receiver
 
-from leads.models import Lead
+from leads.models import Lead, Person
 from leads.outreach.visits import Visit
-from leads.signals import lead_page_shown
+from leads.signals import lead_page_shown, person_exported
+from scheduling.models import Appointment
 from scheduling.presenters import lead_panel
 from scheduling.selectors import active_appointment
 
@@ -28,3 +30,18 @@ def upcoming_visit_of_lead(lead: Lead) -> Visit | None:
     site = lead.study_site.site
     address = ", ".join(part for part in (site.address, site.city) if part)
     return Visit(starts_at=appointment.starts_at, address=address or site.name)
+
+
+@receiver(person_exported, sender=Person)
+def visits_export(sender: Any, person: Person, **kwargs: Any) -> tuple[str, list[Any]]:
+    """The person's screening visits."""
+    rows = (
+        Appointment.objects.filter(lead__person=person)
+        .annotate(
+            lead_code=F("lead__code"),
+            visit=F("visit_type__name"),
+            place=F("site__name"),
+        )
+        .values("lead_code", "visit", "place", "starts_at", "status", "cancel_reason")
+    )
+    return "Visits", list(rows.order_by("starts_at"))

@@ -161,6 +161,10 @@ def _org_a_people(world: World) -> dict[str, Any]:
     return {"code": first.code, "other": second.code}
 
 
+def _org_a_person(world: World) -> dict[str, Any]:
+    return {"code": LeadFactory(study_site=world.study_site_a).person.code}
+
+
 def _coordinators_invitation(world: World) -> dict[str, Any]:
     """Org B invited org A's coordinator, who has not answered yet."""
     invitation = Membership.objects.create(
@@ -701,6 +705,12 @@ MATRIX: dict[str, list[Row]] = {
     ],
     "duplicate_list": [Row("GET", SITE_LEAD_PAGE)],
     # Without `confirm` a merge POST only shows what the merge would do.
+    "person_export": [
+        Row("GET", members(coordinator=403, outsider=404, sponsor=404), kwargs=_org_a_person),
+    ],
+    "person_export_json": [
+        Row("GET", members(coordinator=403, outsider=404, sponsor=404), kwargs=_org_a_person),
+    ],
     "person_merge": [
         Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_people),
         Row("POST", members(coordinator=403, outsider=404), kwargs=_org_a_people),
