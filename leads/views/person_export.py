@@ -5,6 +5,7 @@ audited."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
@@ -40,7 +41,17 @@ def person_export_page(request: TenantRequest, code: str) -> HttpResponse:
     person = get_person_for_user(request, code)
     data = person_export(person)
     _audited(request, person, "page")
-    return render(request, "leads/person_export.html", {"person": person, "data": data})
+    context = {
+        "person": person,
+        "details": _labelled(data["person"]),
+        "sections": [(s["title"], [_labelled(row) for row in s["rows"]]) for s in data["sections"]],
+    }
+    return render(request, "leads/person_export.html", context)
+
+
+def _labelled(row: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The JSON's keys as labels a reader expects ("date_of_birth": "Date of birth")."""
+    return [(name.replace("_", " ").capitalize(), value) for name, value in row.items()]
 
 
 @not_for_sponsors

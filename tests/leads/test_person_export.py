@@ -61,6 +61,7 @@ def test_the_readable_page_shows_the_same(world: World, person):
     assert "Kowalczyk" in text
     assert "Prefers Tuesday calls" in text
     assert "Download it as JSON" in text
+    assert "Date of birth" in text  # labels a reader expects, not the JSON keys
 
 
 def test_a_coordinator_and_another_organization_get_nothing(world: World, person):
