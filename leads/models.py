@@ -81,6 +81,8 @@ class Person(models.Model):
     # When the consent on record was last given (with consent_text_version: what it said).
     consent_given_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the person's details were erased on their request (leads.erasure).
+    erased_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     # A merged duplicate points at the person it was merged into; nothing is deleted.
     merged_into = models.ForeignKey(

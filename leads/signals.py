@@ -22,3 +22,7 @@ lead_page_shown = Signal()
 # Everything held about `person` is being exported (the person's own copy, on request). A
 # receiver answers (section title, [rows as dicts of JSON-able values]) for what its app keeps.
 person_exported = Signal()
+
+# `person`'s contact details and free text are being erased, in the transaction that erases
+# them: a receiver scrubs what its app keeps of the same kind (answers, reasons typed by staff).
+person_erased = Signal()

@@ -38,6 +38,7 @@ urlpatterns = [
     ),
     path("people/duplicates/", people.duplicate_list, name="duplicate_list"),
     path("people/<uuid:code>/export/", person_export.person_export_page, name="person_export"),
+    path("people/<uuid:code>/erase/", person_export.person_erase_view, name="person_erase"),
     path(
         "people/<uuid:code>/export.json",
         person_export.person_export_json,

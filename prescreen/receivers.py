@@ -10,8 +10,8 @@ from django.dispatch import receiver
 
 from leads.intake.signals import submission_made_lead
 from leads.models import Lead, Person, Submission
-from leads.signals import lead_page_shown, person_exported
-from prescreen.models import Answer, QuestionnaireVersion, ResponseChannel
+from leads.signals import lead_page_shown, person_erased, person_exported
+from prescreen.models import Answer, PrescreenResponse, QuestionnaireVersion, ResponseChannel
 from prescreen.presenters import lead_panel
 from prescreen.selectors import open_response
 from prescreen.services.responses import response_new
@@ -85,3 +85,10 @@ def prescreen_export(sender: Any, person: Person, **kwargs: Any) -> tuple[str, l
         .values("lead_code", "submitted_at", "asked", "value", "outcome", "override_reason")
     )
     return "Prescreens", list(rows.order_by("response_id", "question__order"))
+
+
+@receiver(person_erased, sender=Person)
+def prescreen_erase(sender: Any, person: Person, **kwargs: Any) -> None:
+    """The person's answers and the reasons typed about them go; outcomes stay (reports)."""
+    Answer.objects.filter(response__lead__person=person).update(value="")
+    PrescreenResponse.objects.filter(lead__person=person).update(override_reason="", review_note="")

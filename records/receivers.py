@@ -13,7 +13,13 @@ from django.db.models import F
 from django.dispatch import receiver
 
 from leads.models import Lead, Person, Status
-from leads.signals import lead_page_shown, lead_status_changed, person_exported, queue_rows_shown
+from leads.signals import (
+    lead_page_shown,
+    lead_status_changed,
+    person_erased,
+    person_exported,
+    queue_rows_shown,
+)
 from records.models import RecordItem
 from records.presenters import lead_records_panel, queue_reasons
 from records.services import record_items_create
@@ -66,3 +72,9 @@ def records_export(sender: Any, person: Person, **kwargs: Any) -> tuple[str, lis
         )
     )
     return "Medical records", list(rows.order_by("id"))
+
+
+@receiver(person_erased, sender=Person)
+def records_erase(sender: Any, person: Person, **kwargs: Any) -> None:
+    """What a reviewer typed about the person's records goes; the items' states stay."""
+    RecordItem.objects.filter(lead__person=person).update(insufficient_reason="")

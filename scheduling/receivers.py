@@ -9,7 +9,7 @@ from django.dispatch import receiver
 
 from leads.models import Lead, Person
 from leads.outreach.visits import Visit
-from leads.signals import lead_page_shown, person_exported
+from leads.signals import lead_page_shown, person_erased, person_exported
 from scheduling.models import Appointment
 from scheduling.presenters import lead_panel
 from scheduling.selectors import active_appointment
@@ -45,3 +45,9 @@ def visits_export(sender: Any, person: Person, **kwargs: Any) -> tuple[str, list
         .values("lead_code", "visit", "place", "starts_at", "status", "cancel_reason")
     )
     return "Visits", list(rows.order_by("starts_at"))
+
+
+@receiver(person_erased, sender=Person)
+def visits_erase(sender: Any, person: Person, **kwargs: Any) -> None:
+    """The reasons typed for a cancelled or missed visit go; the visits stay."""
+    Appointment.objects.filter(lead__person=person).update(cancel_reason="", no_show_reason="")

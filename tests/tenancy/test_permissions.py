@@ -708,6 +708,21 @@ MATRIX: dict[str, list[Row]] = {
     "person_export": [
         Row("GET", members(coordinator=403, outsider=404, sponsor=404), kwargs=_org_a_person),
     ],
+    "person_erase": [
+        Row("GET", members(coordinator=403, outsider=404, sponsor=404), kwargs=_org_a_person),
+        Row(
+            "POST",
+            members(
+                coordinator=403,
+                site_lead=To("/people/"),
+                admin=To("/people/"),
+                outsider=404,
+                sponsor=404,
+            ),
+            kwargs=_org_a_person,
+            data=lambda world: {"reason": "Request 1", "confirm": "on"},
+        ),
+    ],
     "person_export_json": [
         Row("GET", members(coordinator=403, outsider=404, sponsor=404), kwargs=_org_a_person),
     ],

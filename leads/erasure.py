@@ -1,0 +1,64 @@
+"""Erasing a person on their request: contact details and free text go, everywhere TrialsNest
+keeps them; the person and lead rows stay, with their statuses, dates and sources, so reports
+and the audit trail (references only) do not change.
+
+Scrubbed here: the person's details, each lead's blocker text and flag, the timeline's texts,
+the web forms' and API's submitted payloads, opt-out evidence, messages sent and received, CSV
+import rows, merge records; the other apps scrub their own through `person_erased`. Not here:
+the original CSV files an import keeps (they hold other people too) and backups.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from leads.models import (
+    Activity,
+    CsvImportRow,
+    Lead,
+    OptOut,
+    Person,
+    PersonMerge,
+    Submission,
+)
+from leads.outreach.models import InboundMessage, OutboundMessage
+from leads.signals import person_erased
+from trialsnest.audit.services import Actor, audit_record
+
+ERASED = "Erased"
+
+
+@transaction.atomic
+def person_erase(*, person: Person, actor: Actor, reason: str) -> None:
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.erased_at is not None:
+        raise ValidationError("This person's details were erased already.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why (the request's reference), without details."})
+    leads = Lead.objects.filter(person=person)
+    Person.objects.filter(pk=person.pk).update(
+        first_name=ERASED, last_name="", phone="", email="", date_of_birth=None,
+        postal_code="", preferred_time="", erased_at=timezone.now(),
+    )  # fmt: skip
+    leads.update(blocker_text="", flag="")
+    Activity.objects.filter(lead__person=person).update(text="")  # data holds codes only
+    Submission.objects.filter(lead__person=person).update(payload={"erased": True}, error="")
+    OptOut.objects.filter(person=person).update(evidence="", lifted_evidence="")
+    OutboundMessage.objects.filter(person=person).update(to="", subject="", body="", calendar="")
+    InboundMessage.objects.filter(person=person).update(from_number="", body="")
+    CsvImportRow.objects.filter(Q(person=person) | Q(matched_person=person)).update(
+        cells=[], values=[], reason=""
+    )
+    PersonMerge.objects.filter(Q(kept=person) | Q(merged=person)).update(changed={})
+    person_erased.send(sender=Person, person=person)
+    audit_record(
+        action="person.erased",
+        actor=actor.user,
+        organization_id=person.organization_id,
+        obj=person,
+        reason=reason.strip()[:300],
+        request=actor.request,
+    )

@@ -1,0 +1,152 @@
+"""Erasure on a person's request: after it, the person's canary values are found in no text or
+JSON column of any table, nor in the cache; the lead rows, their statuses and the audit trail
+stay; it needs a recent sign-in and is audited, by reference only."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from leads import services
+from leads.erasure import ERASED, person_erase
+from leads.models import Channel, Lead, Person
+from leads.outreach.models import InboundMessage
+from leads.outreach.services.sending import message_queue
+from prescreen.models import PrescreenResponse
+from prescreen.services.responses import response_confirm, response_save
+from tests.conftest import World, signed_in
+from tests.leads.visitors import interest_form, new_visitor
+from tests.prescreen.objects import org_a_published
+from trialsnest.audit.models import AuditEvent
+from trialsnest.audit.services import Actor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CANARIES = ("Qzcanaryfirst", "Qzcanarylast", "qz.canary@example.org", "5550177", "qzcanarynote")
+
+
+def _tables_holding(value: str) -> list[str]:
+    """Every (table.column) of text or JSON whose value contains `value`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type IN "
+            "('text', 'character varying', 'json', 'jsonb', 'ARRAY')"
+        )
+        columns = cursor.fetchall()
+        found = []
+        for table, column in columns:
+            cursor.execute(
+                f'SELECT 1 FROM "{table}" WHERE "{column}"::text ILIKE %s LIMIT 1',
+                [f"%{value}%"],
+            )
+            if cursor.fetchone():
+                found.append(f"{table}.{column}")
+    return found
+
+
+def _redis_holding(values: tuple[str, ...]) -> list[bytes]:
+    """Keys of the cache and broker's Redis whose value holds one of `values`."""
+    if not settings.REDIS_URL:
+        return []
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    found = []
+    for key in client.scan_iter(count=1000):
+        if client.type(key) != b"string":
+            continue
+        raw = bytes(client.get(key) or b"")  # type: ignore[arg-type]
+        if any(value.encode() in raw for value in values):
+            found.append(key)
+    return found
+
+
+@pytest.fixture
+def person(world: World) -> Person:
+    """A person who filled in the public form, then was called, written to, prescreened."""
+    actor = Actor(world.coordinator.user)
+    new_visitor().post(
+        f"/studies/{world.study_site_a.study.code}/",
+        interest_form(
+            first_name="Qzcanaryfirst", last_name="Qzcanarylast", email="qz.canary@example.org",
+            phone="(312) 555-0177", consent=["phone", "email"],
+        ),
+    )  # fmt: skip
+    person = Person.objects.get(last_name="Qzcanarylast")
+    lead = Lead.objects.get(person=person)
+    services.lead_add_note(lead=lead, text="Called Qzcanaryfirst: qzcanarynote", actor=actor)
+    message_queue(
+        person=person, lead=lead, channel="email", subject="Hello Qzcanaryfirst",
+        body="Dear Qzcanaryfirst Qzcanarylast, qzcanarynote", actor=actor, idempotency_key="k1",
+    )  # fmt: skip
+    InboundMessage.objects.create(
+        organization=world.org_a, person=person, lead=lead, channel="sms",
+        from_number="+13125550177", body="It's Qzcanaryfirst, qzcanarynote",
+        intent=InboundMessage.Intent.REPLY, received_at=timezone.now(),
+    )  # fmt: skip
+    services.person_record_opt_out(
+        person=person, channel=Channel.SMS, actor=actor, evidence="Qzcanaryfirst said stop"
+    )
+    version = org_a_published(world)
+    answers = {str(q.code): "yes" for q in version.questions.filter(kind="yes_no")}
+    response = response_save(lead=lead, answers=answers, actor=actor, submit=True)
+    response = PrescreenResponse.objects.get(pk=response.pk)
+    response_confirm(response=response, outcome="needs_review", reason="qzcanarynote", actor=actor)
+    return person
+
+
+def test_before_erasure_the_canaries_are_where_expected(person):
+    assert _tables_holding("Qzcanarylast")  # the scan itself finds what is there
+    assert _tables_holding("qzcanarynote")
+
+
+def test_after_erasure_no_canary_is_left_anywhere(world: World, person):
+    lead = Lead.objects.get(person=person)
+    status = lead.status
+
+    person_erase(person=person, actor=Actor(world.site_lead.user), reason="Request 2026-118")
+
+    left = {value: _tables_holding(value) for value in CANARIES}
+    assert {value: where for value, where in left.items() if where} == {}
+    assert _redis_holding(CANARIES) == []
+    erased = Person.objects.get(pk=person.pk)
+    assert (erased.first_name, erased.erased_at is not None) == (ERASED, True)
+    lead.refresh_from_db()
+    assert lead.status == status  # the lead, and with it the reports, stay
+    event = AuditEvent.objects.get(action="person.erased")
+    assert (event.object_id, event.reason) == (str(person.code), "Request 2026-118")
+
+
+def test_the_lead_page_and_the_export_still_open_after_erasure(world: World, person):
+    person_erase(person=person, actor=Actor(world.site_lead.user), reason="Request 7")
+    client = signed_in(world.site_lead.user)
+    lead = Lead.objects.get(person=person)
+
+    assert client.get(f"/leads/{lead.code}/").status_code == 200
+    page = client.get(f"/people/{person.code}/export/").content.decode()
+    assert "details were erased" in page
+
+
+def test_erasing_from_the_page_needs_the_confirmation_and_a_reason(world: World, person):
+    client = signed_in(world.site_lead.user)
+    url = f"/people/{person.code}/erase/"
+    assert client.get(url).status_code == 200
+
+    refused = client.post(url, {"reason": ""})
+    assert refused.status_code == 200
+    assert Person.objects.get(pk=person.pk).erased_at is None
+
+    done = client.post(url, {"reason": "Letter of 1 Dec", "confirm": "on"})
+    assert done.status_code == 302
+    assert Person.objects.get(pk=person.pk).erased_at is not None
+    again = client.post(url, {"reason": "again", "confirm": "on"})
+    assert "erased already" in again.content.decode()
+
+
+def test_a_coordinator_may_not_erase(world: World, person):
+    response = signed_in(world.coordinator.user).post(
+        f"/people/{person.code}/erase/", {"reason": "x", "confirm": "on"}
+    )
+    assert response.status_code == 403
+    assert Person.objects.get(pk=person.pk).erased_at is None
