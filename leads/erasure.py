@@ -39,7 +39,8 @@ def person_erase(*, person: Person, actor: Actor, reason: str) -> None:
     if not reason.strip():
         raise ValidationError({"reason": "Say why (the request's reference), without details."})
     leads = Lead.objects.filter(person=person)
-    Person.objects.filter(pk=person.pk).update(
+    # With the records merged into this one: the same person, by a member's decision.
+    Person.objects.filter(Q(pk=person.pk) | Q(merged_into=person)).update(
         first_name=ERASED, last_name="", phone="", email="", date_of_birth=None,
         postal_code="", preferred_time="", erased_at=timezone.now(),
     )  # fmt: skip

@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 import redis
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
 from leads import services
 from leads.erasure import ERASED, person_erase
-from leads.models import Channel, Lead, Person
+from leads.intake.merges import person_merge
+from leads.models import Channel, CsvImport, CsvImportRow, Lead, Person
 from leads.outreach.models import InboundMessage
 from leads.outreach.services.sending import message_queue
 from prescreen.models import PrescreenResponse
@@ -150,3 +152,30 @@ def test_a_coordinator_may_not_erase(world: World, person):
     )
     assert response.status_code == 403
     assert Person.objects.get(pk=person.pk).erased_at is None
+
+
+def test_a_vendor_list_row_and_a_merge_of_the_person_are_erased_too(world: World, person):
+    """Their row in a CSV import, and a merge that folded a second record of them in."""
+    lines = "First name;Last name;Phone;E-mail\nQzcanaryfirst;Qzcanarylast;;qz.canary@example.org\n"
+    client = signed_in(world.site_lead.user)
+    client.post(
+        "/imports/new/",
+        {
+            "file": SimpleUploadedFile("vendor.csv", lines.encode(), content_type="text/csv"),
+            "study_site": world.study_site_a.pk, "source": "vendor_list", "campaign": "spring",
+        },
+    )  # fmt: skip
+    imp = CsvImport.objects.get()
+    client.post(f"/imports/{imp.code}/start/", {"attested": "on"})
+    assert CsvImportRow.objects.filter(csv_import=imp).exists()
+    twin = services.person_create(
+        organization=world.org_a, actor=Actor(None), first_name="Qzcanaryfirst",
+        last_name="Qzcanarylast", postal_code="60601", email="qz.canary@example.org",
+    )  # fmt: skip
+    person_merge(keep=person, other=twin, values={"postal_code": "other"},
+                 actor=Actor(world.site_lead.user))  # fmt: skip
+    assert "leads_csvimportrow.cells" in _tables_holding("Qzcanarylast")
+
+    person_erase(person=person, actor=Actor(world.site_lead.user), reason="Request 9")
+
+    assert {value: where for value in CANARIES if (where := _tables_holding(value))} == {}
