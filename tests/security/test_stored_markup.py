@@ -1,6 +1,6 @@
 """Markup typed into a person's name and a note is shown as text wherever it appears: the
-queue (page and htmx rows), the lead page, search, the team page, the audit log, and the
-e-mail's HTML part."""
+queue (page and htmx rows), the lead page, search, the team page, the audit log, a text drafted
+from a template, the printable records letters, and the e-mail's HTML part."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.utils.html import escape
 
 from leads import services
 from leads.outreach.rendering import email_html
+from leads.outreach.services.templates import message_template_create
 from tests.conftest import World, signed_in
 from trialsnest.audit.services import Actor
 
@@ -56,3 +57,19 @@ def test_the_email_html_part_escapes_the_text():
     html = email_html(f"Hello {MARKUP}\n\nSee you")
     assert MARKUP not in html
     assert escape(MARKUP) in html
+
+
+def test_markup_is_text_in_a_message_drafted_from_a_template_and_in_the_letters(world: World, lead):
+    template = message_template_create(
+        organization=world.org_a, name="Hello", channel="sms", language="en", subject="",
+        body="Hi {{ first_name }}, about the study", actor=Actor(world.admin.user),
+    )  # fmt: skip
+    client = signed_in(world.coordinator.user)
+
+    draft = client.get(f"/leads/{lead.code}/messages/new/", {"template": str(template.code)})
+    letters = client.get(f"/leads/{lead.code}/records/letters/")
+
+    for page in (draft, letters):
+        assert page.status_code == 200
+        assert MARKUP not in page.content.decode()
+    assert f"Hi {escape(MARKUP)}, about the study" in draft.content.decode()
