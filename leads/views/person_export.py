@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from leads.erasure import person_erase
 from leads.gatekeepers import get_person_for_user
-from leads.models import Person
+from leads.models import Lead, Person
 from leads.person_export import person_export
 from leads.views.team import LEADS
 from trialsnest.accounts.recent import recent_sign_in_required
@@ -98,6 +98,9 @@ def person_erase_view(request: TenantRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, "The person's details are erased; their leads stay.")
             return redirect("person_export", code=person.code)
-    leads = person_export(person)["sections"][0]["rows"]
-    context = {"person": person, "form": form, "lead_count": len(leads)}
+    context = {
+        "person": person,
+        "form": form,
+        "lead_count": Lead.objects.filter(person=person).count(),
+    }
     return render(request, "leads/person_erase.html", context)

@@ -17,11 +17,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from leads.models import Activity, ActivityKind, Lead, Status
-from records.services import provider_create, requirement_create
+from tests.browser.test_records import records_checklist
 from tests.browser.test_shell import sign_in
 from tests.factories import PASSWORD
 from tests.prescreen.conftest import build_questionnaire
-from trialsnest.audit.services import Actor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
@@ -48,16 +47,7 @@ def new_page(browser):
 
 def test_from_interest_to_a_records_request(new_page, live_server, world, settings):
     settings.INTEREST_RATE_LIMIT = "1000/minute"
-    actor = Actor(world.site_lead.user)
-    build_questionnaire(world.study_site_a, actor)
-    requirement_create(
-        study_site=world.study_site_a, name="HbA1c", required=True, lookback_days=90,
-        instructions="Most recent result", actor=actor,
-    )  # fmt: skip
-    provider_create(
-        organization_id=world.org_a.pk, actor=actor, practice="Denver Family Practice",
-        fax="+13035550199",
-    )  # fmt: skip
+    build_questionnaire(world.study_site_a, records_checklist(world))
     coordinator = world.coordinator.user
     device = TOTPDevice.objects.create(user=coordinator, name="Authenticator app", confirmed=True)
     coordinator.two_factor_enabled = True

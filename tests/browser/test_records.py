@@ -17,7 +17,8 @@ from trialsnest.audit.services import Actor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _records_lead(world):
+def records_checklist(world) -> Actor:
+    """Study site A asks for an HbA1c; org A knows a practice to ask. Set by the site lead."""
     actor = Actor(user=world.site_lead.user)
     requirement_create(
         study_site=world.study_site_a, name="HbA1c", required=True, lookback_days=90,
@@ -27,6 +28,11 @@ def _records_lead(world):
         organization_id=world.org_a.pk, actor=actor, practice="Denver Family Practice",
         fax="+13035550199",
     )  # fmt: skip
+    return actor
+
+
+def _records_lead(world):
+    actor = records_checklist(world)
     lead = new_lead(study_site=world.study_site_a, person__first_name="Ada")
     lead = lead_change_status(lead=lead, status=Status.PRESCREENING, actor=actor)
     return lead_change_status(lead=lead, status=Status.RECORDS_PENDING, actor=actor)

@@ -49,11 +49,15 @@ class TwoFactorMiddleware:
 
     def __call__(self, request: TenantRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not is_open(request.path_info):
-            if user.two_factor_enabled and not user.is_verified():  # type: ignore[attr-defined]
-                return self.send_to("two_factor_verify", request)
-            if not user.two_factor_enabled and request.two_factor_required:
-                return self.send_to("two_factor_setup", request)
+        if not user.is_authenticated:
+            return self.get_response(request)
+        # The cheap facts first: most requests need no code, and no URL resolving either.
+        if user.two_factor_enabled:
+            needed = None if user.is_verified() else "two_factor_verify"  # type: ignore[attr-defined]
+        else:
+            needed = "two_factor_setup" if request.two_factor_required else None
+        if needed and not is_open(request.path_info):
+            return self.send_to(needed, request)
         return self.get_response(request)
 
     @staticmethod

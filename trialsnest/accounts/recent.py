@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -52,7 +52,6 @@ def recent_sign_in_required(
         url = f"{reverse('confirm_identity')}?{urlencode({'next': _back_to(request)})}"
         if request.htmx:
             return HttpResponseClientRedirect(url)
-        response: HttpResponse = HttpResponseRedirect(url)
-        return response
+        return HttpResponseRedirect(url)
 
     return wrapper
