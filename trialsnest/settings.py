@@ -147,7 +147,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "trialsnest.tenancy.principal.PrincipalOTPMiddleware",
     # Cache-Control: no-store on every answer that may carry personal data (signed in, API, POST).
     "trialsnest.lib.caching.NoStoreMiddleware",
     # Before the tenancy middleware: a sign-out there tells the user why, as a message.
@@ -232,7 +232,7 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "trialsnest.tenancy.principal.PrincipalBackend",  # the model backend, in one query
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -60,7 +60,22 @@ def test_opening_the_list_and_marking_read_empties_the_bell(world: World) -> Non
 
 
 @pytest.mark.django_db
-def test_pages_carry_the_bell_link_without_counting(world: World) -> None:
+def test_pages_draw_the_bell_with_its_count_and_poll_every_30s(world: World) -> None:
+    notify_many([_notice(world, "a"), _notice(world, "b")])
     page = signed_in(world.coordinator.user).get(reverse("queue"))
     assert b'id="bell"' in page.content
-    assert b'hx-trigger="load, every 30s"' in page.content
+    assert b'<span class="count">2</span>' in page.content
+    assert b'hx-trigger="every 30s"' in page.content
+    assert b"load, every 30s" not in page.content  # no second request to learn the count
+
+
+@pytest.mark.django_db
+def test_the_bells_poll_is_one_query_in_all(world: World) -> None:
+    notify_many([_notice(world, "a")])
+    client = signed_in(world.coordinator.user)
+    client.get(reverse("queue"))  # the first page writes the session's sign-in time
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("notifications_bell"), HTTP_HX_REQUEST="true")
+    assert b'<span class="count">1</span>' in page.content
+    assert len(queries) == 1, [q["sql"] for q in queries]

@@ -15,6 +15,12 @@ def unread_count(member: Membership) -> int:
     ].count()
 
 
+def bell_count(member: Membership) -> int | None:
+    """The count read with the request's principal (None when it was read without it)."""
+    count = getattr(member, "unread", None)
+    return None if count is None else int(count)
+
+
 def recent_notifications(member: Membership) -> list[Notification]:
     return list(
         Notification.objects.filter(recipient_id=member.pk).order_by("-created_at", "-id")[:SHOWN]

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from trialsnest.notifications.selectors import COUNT_CAP
 from trialsnest.tenancy.models import Membership, Role
 
 NAV: dict[str, list[tuple[str, str]]] = {
@@ -50,4 +51,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "active_membership": membership,
         "has_other_organizations": getattr(request, "has_other_organizations", False),
         "pending_invitations": getattr(request, "pending_invitations", 0),
+        # The bell's unread count, read with the principal (None: the bell fetches it on load).
+        "bell_count": getattr(membership, "unread", None),
+        "bell_capped": (getattr(membership, "unread", None) or 0) > COUNT_CAP,
     }

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Membership, SponsorMembership
+from trialsnest.tenancy.principal import loaded_memberships
 
 
 def signed_in_user_id(request: HttpRequest) -> int:
@@ -76,11 +77,13 @@ class ActiveMembershipMiddleware:
 
     def resolve(self, request: TenantRequest) -> None:
         active_code = request.session.get("organization")
-        every = list(
-            Membership.objects.filter(user_id=signed_in_user_id(request)).select_related(
-                "organization"
+        every = loaded_memberships(request.user)  # type: ignore[arg-type]
+        if every is None:  # read by another backend (a test's force_login with one)
+            every = list(
+                Membership.objects.filter(user_id=signed_in_user_id(request)).select_related(
+                    "organization"
+                )
             )
-        )
         memberships = [m for m in every if not m.pending]
         request.pending_invitations = len(every) - len(memberships)
         chosen = [m for m in memberships if str(m.organization.code) == active_code]
