@@ -257,7 +257,9 @@ class PolicyForm(forms.ModelForm[Policy]):
             "sla_records_request_hours",
             "sla_scheduling_hours",
             "stale_after_days",
+            "study_team",
         ]
+        widgets = {"study_team": forms.CheckboxSelectMultiple}
         labels = {
             "final_wait_hours": "Wait after the last attempt before closing (hours)",
             "sla_first_response_hours": "First response target (business hours)",
@@ -265,12 +267,19 @@ class PolicyForm(forms.ModelForm[Policy]):
             "sla_records_request_hours": "Records request target (business hours)",
             "sla_scheduling_hours": "Scheduling target (business hours)",
             "stale_after_days": "Stale after (days without movement)",
+            "study_team": "Study-team reviewers",
+        }
+        help_texts = {
+            "study_team": "Who hears when a lead waits on the study team's review past its "
+            "target. With nobody ticked, the site leads do."
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial.setdefault("cadence", ", ".join(map(str, self.instance.cadence_hours)))
         self.order_fields(["cadence"])
+        team: Any = self.fields["study_team"]
+        team.queryset = members_who_see(self.instance.study_site).select_related("user")
 
     def clean_cadence(self) -> list[int]:
         raw = str(self.cleaned_data["cadence"])

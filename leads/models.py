@@ -559,6 +559,9 @@ class Policy(models.Model):
     sla_escalate_after_hours = models.PositiveIntegerField(
         default=8, validators=between(SLA_HOURS, "business hours")
     )
+    # Who decides for the study team (the investigator or their delegate): escalations of a
+    # lead awaiting the study team's review go to them, else to the site leads.
+    study_team = models.ManyToManyField("tenancy.Membership", blank=True, related_name="+")
 
     class Meta:
         verbose_name_plural = "policies"

@@ -1,5 +1,6 @@
-"""The coordinator's morning digest: from 08:00 on a working day of their site (its timezone
-and business days; the organization's first site for a member of every site), an e-mail with
+"""The coordinator's morning digest: from 08:00 on a working day of their site (on their own
+clock when they set one, else the site's; the site's business days; the organization's first
+site for a member of every site), an e-mail with
 how many of their leads are due and how many missed a target, and a link to the queue. Counts
 only: no patient detail leaves by e-mail.
 
@@ -23,18 +24,12 @@ from leads.models import OPEN_Q, DigestClaim, Lead
 from leads.selectors import tab_q
 from trialsnest.ops.jobs import job_run
 from trialsnest.ops.outbox import enqueue
-from trialsnest.tenancy.models import Membership, Role, Site
+from trialsnest.tenancy.models import Membership, Role
+from trialsnest.tenancy.selectors import home_site
 
 MORNING = time(8, 0)
 LEASE = timedelta(minutes=10)
 SEND_TASK = "leads.automation.tasks.send_digest"
-
-
-def home_site(member: Membership) -> Site | None:
-    site = member.restricted_sites.order_by("id").first()
-    if site is None:
-        site = Site.objects.filter(organization_id=member.organization_id).order_by("id").first()
-    return site
 
 
 def digest_day(member: Membership, now: datetime) -> str | None:
@@ -42,7 +37,7 @@ def digest_day(member: Membership, now: datetime) -> str | None:
     site = home_site(member)
     if site is None:
         return None
-    local = now.astimezone(zoneinfo.ZoneInfo(site.timezone))
+    local = now.astimezone(zoneinfo.ZoneInfo(member.timezone or site.timezone))
     if local.isoweekday() not in site.business_days or local.time() < MORNING:
         return None
     if member.is_away(local.date()):

@@ -1,7 +1,8 @@
 """SLA targets: a lead past its status's target (first response, prescreen review, records
 request, scheduling) is flagged and its owner notified; past a further delay in the site's
 business hours (the StudySite's sla_escalate_after_hours) it is escalated to whoever must
-decide for what blocks it, saying why the patient is waiting.
+decide for what blocks it (the StudySite's study-team reviewers for a lead awaiting the study
+team's review, the site leads for the rest), saying why the patient is waiting.
 
 Both steps claim in the database: an UPDATE that sets the flag only where it is not set yet
 returns the leads it flagged, so two copies at once notify once, and notifications are unique
@@ -116,10 +117,8 @@ def _escalation_due(lead: Lead, policy: Policy) -> datetime:
     )
 
 
-def _deciders(organization_id: int, site_id: int) -> list[int]:
-    """Who decides for an escalated lead of this site: its site leads (a site lead with no site
-    restriction, or restricted to this site). The study team has no seat of its own in the
-    product: its review waits are escalated to the site leads, who take them to the team."""
+def _site_leads(organization_id: int, site_id: int) -> list[int]:
+    """The site leads of a site: a site lead with no site restriction, or restricted to it."""
     return list(
         Membership.objects.filter(
             organization_id=organization_id, role=Role.SITE_LEAD, is_active=True
@@ -128,6 +127,23 @@ def _deciders(organization_id: int, site_id: int) -> list[int]:
         .values_list("id", flat=True)
         .distinct()
     )
+
+
+def awaits_study_team(lead: Lead) -> bool:
+    return lead.blocker == Blocker.AWAITING_REVIEW or lead.status == Status.NEEDS_REVIEW
+
+
+def _deciders(lead: Lead, policy: Policy) -> tuple[list[int], str]:
+    """Who must decide for an escalated lead, and a note when it is not the usual role: the
+    study-team reviewers of its policy for a lead awaiting the study team's review (the site
+    leads, who take it to the team, when none is named); the site leads for the rest."""
+    if awaits_study_team(lead):
+        team = list(policy.study_team.filter(is_active=True).values_list("id", flat=True))
+        if team:
+            return team, ""
+        note = " (no study-team reviewer is named for this study: to the site leads)"
+        return _site_leads(lead.organization_id, lead.study_site.site_id), note
+    return _site_leads(lead.organization_id, lead.study_site.site_id), ""
 
 
 @transaction.atomic
@@ -144,20 +160,21 @@ def sla_escalate(*, now: datetime, limit: int = BATCH, counts: JobCounts | None 
     if not due:
         return 0
     Lead.objects.filter(pk__in=[lead.pk for lead in due]).update(sla_escalated_for=F("sla_due_at"))
-    deciders: dict[tuple[int, int], list[int]] = {}
+    deciders: dict[tuple[int, bool], tuple[list[int], str]] = {}
     notices = []
     for lead in due:
-        where = (lead.organization_id, lead.study_site.site_id)
+        where = (lead.study_site_id, awaits_study_team(lead))
         if where not in deciders:
-            deciders[where] = _deciders(*where)
-        for recipient in deciders[where]:
+            deciders[where] = _deciders(lead, policy_for(lead.study_site))
+        recipients, note = deciders[where]
+        for recipient in recipients:
             notices.append(
                 Notice(
                     organization_id=lead.organization_id,
                     recipient_id=recipient,
                     kind=Kind.ESCALATION,
                     key=f"escalation:{lead.code}:{lead.sla_due_at:%Y%m%dT%H%M%S}",
-                    reason=f"Escalated, {_target(lead)} target missed: {why_waiting(lead)}",
+                    reason=f"Escalated, {_target(lead)} target missed: {why_waiting(lead)}{note}",
                     lead_code=lead.code,
                 )
             )

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, ActivityKind, Lead
 from leads.services.locking import lead_lock, lead_save, lead_snapshot
+from leads.services.notices import notify_reassigned
 from leads.services.timeline import activity_add
 from trialsnest.audit.services import Actor
 from trialsnest.studies.models import StudySite
@@ -133,4 +134,5 @@ def lead_assign(*, lead: Lead, owner: Membership, actor: Actor, version: int | N
     lead_save(lead, before, actor, "lead.assigned")
     mark_assigned([owner], now)
     activity_add(lead, ActivityKind.ASSIGNMENT, actor, now, data={"owner": str(owner.code)})
+    notify_reassigned(lead, actor)
     return lead

@@ -92,15 +92,22 @@ def policy_update(*, policy: Policy, form_data: dict[str, Any], actor: Actor) ->
         raise ValidationError({"cadence": error.messages}) from None
     policy.full_clean(exclude=["study_site"])
     policy.save()
+    changes = changed_fields(
+        old=before, new={name: getattr(policy, name) for name in POLICY_FIELDS}
+    )
+    if "study_team" in form_data:
+        team_before = sorted(str(m.code) for m in policy.study_team.all())
+        policy.study_team.set(form_data["study_team"])
+        team_after = sorted(str(m.code) for m in form_data["study_team"])
+        if team_after != team_before:
+            changes["study_team"] = {"old": team_before, "new": team_after}
     audit_record(
         action="policy.updated",
         actor=actor.user,
         organization_id=policy.study_site.organization_id,
         object_type="studysite",
         object_id=str(policy.study_site.code),
-        changes=changed_fields(
-            old=before, new={name: getattr(policy, name) for name in POLICY_FIELDS}
-        ),
+        changes=changes,
         request=actor.request,
     )
     return policy

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, ActivityKind, BulkChange, Lead
 from leads.services.assignment import Handout, mark_assigned, owners_for
+from leads.services.notices import notify_reassigned_many
 from trialsnest.audit.services import Actor, audit_record, audit_record_many
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership
@@ -289,6 +290,7 @@ def owners_change(
     change.save(update_fields=["lead_count"])
     _audit_moves(moved, organization_id, actor, reason=f"{change.get_kind_display()} {change.code}")
     mark_assigned({new for _, _, new in moved}, now)
+    notify_reassigned_many(moved, organization_id, actor, change.code)
     audit_record(
         action="bulk_change.created",
         actor=actor.user,

@@ -67,3 +67,21 @@ def test_reminders_are_held_while_the_owner_is_away(world: World) -> None:
     world.coordinator.save()
     assert due_notify(now=later) == 1
     assert Notification.objects.count() == 1
+
+
+def test_a_member_sets_their_own_time_zone_or_goes_back_to_the_sites(world: World) -> None:
+    client = signed_in(world.coordinator.user)
+
+    page = client.get(reverse("away"))
+    assert f"Your site&#x27;s ({world.site_a.timezone})".encode() in page.content
+    wrong = client.post(reverse("away"), {"timezone": "Mars/Olympus"})
+    assert wrong.status_code == 200
+    assert b"is not a known time zone." in wrong.content
+    assert client.post(reverse("away"), {"timezone": "Europe/Madrid"}).status_code == 302
+    world.coordinator.refresh_from_db()
+    assert world.coordinator.timezone == "Europe/Madrid"
+    assert client.post(reverse("away"), {"timezone": ""}).status_code == 302
+    world.coordinator.refresh_from_db()
+    assert world.coordinator.timezone == ""
+    changes = AuditEvent.objects.filter(action="membership.timezone_set").order_by("id")
+    assert [event.changes["timezone"]["new"] for event in changes] == ["Europe/Madrid", ""]

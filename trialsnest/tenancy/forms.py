@@ -252,3 +252,15 @@ class AwayForm(forms.Form):
     away_until = forms.DateField(
         label="Last day away", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    timezone = forms.ChoiceField(
+        label="Your time zone",
+        required=False,
+        help_text="Your morning digest comes at 08:00 on this clock.",
+        error_messages={"invalid_choice": "“%(value)s” is not a known time zone."},
+    )
+
+    def __init__(self, *args: Any, site_zone: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone: Any = self.fields["timezone"]
+        usual = f"Your site's ({site_zone})" if site_zone else "Your site's"
+        zone.choices = [("", usual), *((name, name) for name in timezone_names())]

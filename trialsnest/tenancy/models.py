@@ -103,6 +103,8 @@ class Membership(models.Model):
     # to the site lead (the Team page) meanwhile.
     away_from = models.DateField(null=True, blank=True)
     away_until = models.DateField(null=True, blank=True)
+    # The member's own clock, for their morning digest (empty: their home site's).
+    timezone = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["user__email"]

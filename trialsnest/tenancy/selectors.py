@@ -69,3 +69,11 @@ def usual_timezone(organization: Organization) -> str:
         .first()
     )
     return str(row["timezone"]) if row else ""
+
+
+def home_site(member: Membership) -> Site | None:
+    """The member's site: the first they are restricted to, else the organization's first."""
+    site = member.restricted_sites.order_by("id").first()
+    if site is None:
+        site = Site.objects.filter(organization_id=member.organization_id).order_by("id").first()
+    return site

@@ -19,6 +19,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import Actor, audit_record, changed_fields
 from trialsnest.lib.text import LINE_MAX, NOTE_MAX, check_text
+from trialsnest.lib.timezones import timezone_names
 from trialsnest.studies.models import Study, StudySite
 from trialsnest.studies.signals import recruitment_status_changed
 from trialsnest.tenancy.models import Membership, Organization, Role, Site
@@ -322,6 +323,26 @@ def membership_set_away(
         organization_id=membership.organization_id,
         obj=membership,
         changes=changed_fields(old=before, new={"away_from": away_from, "away_until": away_until}),
+        request=actor.request,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_set_timezone(*, membership: Membership, zone: str, actor: Actor) -> Membership:
+    """The member's own clock for their digest ("" for their home site's)."""
+    if zone and zone not in timezone_names():
+        raise ValidationError({"timezone": f"“{zone}” is not a known time zone."})
+    if zone == membership.timezone:
+        return membership
+    before, membership.timezone = membership.timezone, zone
+    membership.save(update_fields=["timezone"])
+    audit_record(
+        action="membership.timezone_set",
+        actor=actor.user,
+        organization_id=membership.organization_id,
+        obj=membership,
+        changes={"timezone": {"old": before, "new": zone}},
         request=actor.request,
     )
     return membership

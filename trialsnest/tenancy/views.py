@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,6 +30,7 @@ from trialsnest.tenancy.gatekeepers import (
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.middleware import signed_in_user_id
 from trialsnest.tenancy.models import Membership, Role
+from trialsnest.tenancy.selectors import home_site
 
 ADMIN = Role.ORG_ADMIN
 
@@ -257,24 +259,36 @@ def settings_user_resend(request: TenantRequest, code: str) -> HttpResponse:
 def away(request: TenantRequest) -> HttpResponse:
     """A member marks their own absence: reminders held, due leads shown to the site lead."""
     member = active_membership(request)
+    site = home_site(member)
+    zone = site.timezone if site else ""
     if request.method == "POST":
-        form = AwayForm(request.POST)
+        form = AwayForm(request.POST, site_zone=zone)
         if form.is_valid():
             try:
-                services.membership_set_away(
-                    membership=member,
-                    away_from=form.cleaned_data["away_from"],
-                    away_until=form.cleaned_data["away_until"],
-                    actor=Actor.of(request),
-                )
+                with transaction.atomic():
+                    services.membership_set_away(
+                        membership=member,
+                        away_from=form.cleaned_data["away_from"],
+                        away_until=form.cleaned_data["away_until"],
+                        actor=Actor.of(request),
+                    )
+                    services.membership_set_timezone(
+                        membership=member,
+                        zone=form.cleaned_data["timezone"],
+                        actor=Actor.of(request),
+                    )
             except ValidationError as error:
                 add_errors(form, error)
             else:
                 until = member.away_until
                 messages.success(
-                    request, f"You are out until {until:%A %d %B}." if until else "Welcome back."
+                    request, f"You are out until {until:%A %d %B}." if until else "Saved."
                 )
                 return redirect("away")
     else:
-        form = AwayForm(initial={"away_from": member.away_from, "away_until": member.away_until})
+        form = AwayForm(
+            initial={"away_from": member.away_from, "away_until": member.away_until,
+                     "timezone": member.timezone},
+            site_zone=zone,
+        )  # fmt: skip
     return render(request, "tenancy/away.html", {"form": form})

@@ -25,6 +25,7 @@ from leads.outreach.keywords import Intent, classify
 from leads.outreach.models import InboundMessage, MessageChannel, OutboundMessage
 from leads.outreach.services.inbound import BODY_MAX, SYSTEM, clean_body
 from leads.outreach.services.sending import settle
+from leads.services.notices import notify_reply
 from leads.services.people import person_record_opt_out
 from leads.services.timeline import activity_add
 from trialsnest.audit.services import audit_record
@@ -150,6 +151,7 @@ def email_reply_receive(
             text=body,
             data={"inbound": str(message.code), "intent": intent.value},
         )
+        notify_reply([lead], message.code, MessageChannel.EMAIL, intent.value)
     if (
         intent == Intent.OPT_OUT
         and not OptOut.objects.filter(

@@ -21,6 +21,7 @@ from leads.models import ActivityKind, Direction, Lead, OptOut, Person
 from leads.outreach.keywords import Intent, classify
 from leads.outreach.models import InboundMessage, MessageChannel, OutreachSettings, Purpose
 from leads.outreach.services.sending import message_queue
+from leads.services.notices import notify_reply
 from leads.services.people import person_record_opt_out
 from leads.services.timeline import activity_add
 from trialsnest.audit.services import Actor, audit_record
@@ -131,6 +132,12 @@ def inbound_sms_receive(
             )
     if not people:
         return message
+    notify_reply(
+        [lead for lead in leads.values() if lead is not None],
+        message.code,
+        MessageChannel.SMS,
+        intent.value,
+    )
     if intent == Intent.OPT_OUT:
         _opt_out(message, people, leads)
     elif intent == Intent.OPT_IN:

@@ -64,3 +64,17 @@ def test_a_claim_whose_send_was_lost_is_sent_after_its_lease(
     assert len(mail.outbox) == 1
     assert digest_send(claim_id=DigestClaim.objects.get().pk) is False
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_member_on_their_own_clock_gets_it_at_eight_their_time(
+    coordinator_with_leads: World, django_capture_on_commit_callbacks
+) -> None:
+    world = coordinator_with_leads
+    world.coordinator.timezone = "America/Los_Angeles"  # 08:00 there is 15:00 UTC (PDT)
+    world.coordinator.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digests_claim(now=MORNING) == 0  # 06:00 on their clock
+        assert digests_claim(now=datetime(2026, 3, 9, 14, 59, tzinfo=UTC)) == 0
+        assert digests_claim(now=datetime(2026, 3, 9, 15, 0, tzinfo=UTC)) == 1
+    assert DigestClaim.objects.get().day.isoformat() == "2026-03-09"

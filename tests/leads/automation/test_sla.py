@@ -11,14 +11,17 @@ import time_machine
 from django.db import connection
 
 from leads.automation.sla import sla_escalate, sla_flag, sla_scan
-from leads.models import Lead, Status
+from leads.forms import PolicyForm
+from leads.models import Blocker, Lead, Status
 from leads.services import lead_change_status
+from leads.services.policies import policy_for, policy_update
 from tests.conftest import World
-from tests.factories import many_leads, new_lead
+from tests.factories import MembershipFactory, many_leads, new_lead
 from trialsnest.audit.models import AuditEvent
 from trialsnest.audit.services import Actor
 from trialsnest.notifications.models import Kind, Notification
 from trialsnest.ops.models import JobRun
+from trialsnest.tenancy.models import Role
 
 SYSTEM = Actor(user=None)
 # Friday 6 March 2026, 09:00 in Chicago (CST), when the site opens; DST starts on Sunday the 8th.
@@ -109,3 +112,51 @@ def test_two_copies_at_once_flag_and_notify_each_lead_once(world: World) -> None
     assert Notification.objects.filter(kind=Kind.SLA_MISSED).count() == 200
     assert AuditEvent.objects.filter(action="lead.sla_missed").count() == 200
     assert Lead.objects.filter(sla_flagged_for=FRIDAY_CLOSE).count() == 200
+
+
+def _awaiting_review(world: World) -> Lead:
+    """A lead whose prescreen needs the study team's review, due by Friday's close."""
+    with time_machine.travel(FRIDAY_OPEN, tick=False):
+        lead = new_lead(study_site=world.study_site_a, owner=world.coordinator)
+    Lead.objects.filter(pk=lead.pk).update(
+        status=Status.NEEDS_REVIEW, blocker=Blocker.AWAITING_REVIEW, sla_due_at=FRIDAY_CLOSE
+    )
+    return lead
+
+
+@pytest.mark.django_db
+def test_a_lead_awaiting_the_study_teams_review_escalates_to_its_reviewers(world: World) -> None:
+    reviewer = MembershipFactory(organization=world.org_a, role=Role.COORDINATOR)
+    policy = policy_for(world.study_site_a)
+    policy_update(
+        policy=policy,
+        form_data={**PolicyForm(instance=policy).initial, "cadence": policy.cadence_hours,
+                   "study_team": [reviewer]},
+        actor=Actor(user=world.site_lead.user),
+    )  # fmt: skip
+    lead = _awaiting_review(world)
+    sla_flag(now=FRIDAY_CLOSE)
+
+    assert sla_escalate(now=MONDAY_CLOSE) == 1
+
+    (escalation,) = Notification.objects.filter(kind=Kind.ESCALATION)
+    assert (escalation.recipient, escalation.lead_code) == (reviewer, lead.code)
+    assert escalation.reason == (
+        "Escalated, prescreen-review target missed: waiting on the study team's review"
+    )
+    change = AuditEvent.objects.get(action="policy.updated").changes["study_team"]
+    assert change == {"old": [], "new": [str(reviewer.code)]}
+
+
+@pytest.mark.django_db
+def test_without_a_named_reviewer_the_site_leads_hear_and_are_told_why(world: World) -> None:
+    _awaiting_review(world)
+    sla_flag(now=FRIDAY_CLOSE)
+
+    assert sla_escalate(now=MONDAY_CLOSE) == 1
+
+    (escalation,) = Notification.objects.filter(kind=Kind.ESCALATION)
+    assert escalation.recipient == world.site_lead
+    assert escalation.reason.endswith(
+        "(no study-team reviewer is named for this study: to the site leads)"
+    )

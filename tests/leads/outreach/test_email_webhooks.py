@@ -17,6 +17,7 @@ from leads.outreach.models import InboundMessage, OutboundMessage
 from leads.outreach.services.sending import message_deliver, message_queue
 from tests.conftest import World
 from tests.leads.conftest import actor_of
+from trialsnest.notifications.models import Kind, Notification
 
 Status = OutboundMessage.Status
 SECRET = "provider:s3cret-webhook"
@@ -136,6 +137,9 @@ def test_a_reply_shows_on_the_lead_s_timeline_without_the_quoted_message(world: 
                                     direction=Direction.INBOUND)  # fmt: skip
     assert activity.text == "Thursday morning works for me."
     assert sms_lead.person.consent_email is True
+    # The owner's bell says so once, without the words.
+    (notice,) = Notification.objects.filter(recipient=sms_lead.owner, kind=Kind.REPLY)
+    assert (notice.lead_code, notice.reason) == (sms_lead.code, "The person replied by e-mail")
 
 
 def test_an_unsubscribe_reply_opts_out_of_email_once(world: World, sms_lead):
