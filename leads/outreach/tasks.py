@@ -20,6 +20,14 @@ def deliver_message(message_id: int) -> str:
     return message_deliver(message_id=message_id)
 
 
+@durable_task()
+def deliver_messages(message_ids: list[int]) -> int:
+    """Check and send a job's batch of messages, one after another; returns how many stand
+    sent (a message sent before is not sent again). A worker killed halfway leaves the rest
+    queued, and the beat hands them on again."""
+    return sum(message_deliver(message_id=i) == "sent" for i in message_ids)
+
+
 @shared_task
 def release_held_messages() -> int:
     """Beat, every minute: messages held for quiet hours whose window has opened, queued

@@ -7,12 +7,20 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
-from leads.outreach.models import OutboundMessage, Purpose
-from scheduling.models import AppointmentStatus
+from leads.models import Activity, ActivityKind
+from leads.outreach.backends import FileSmsBackend
+from leads.outreach.models import OutboundMessage, OutreachSettings, Purpose
+from leads.outreach.tasks import deliver_messages
+from scheduling.models import Appointment, AppointmentStatus
 from scheduling.reminders import appointment_reminders_queue
+from scheduling.selectors import free_slots, week_start
+from scheduling.services.appointments import appointment_book
 from tests.conftest import World
-from tests.scheduling.objects import appointment_at
+from tests.scheduling.objects import appointment_at, bookable, ready_lead
+from trialsnest.audit.models import AuditEvent
+from trialsnest.audit.services import Actor
 from trialsnest.ops.models import JobRun
 
 
@@ -60,3 +68,43 @@ def test_no_reminder_whose_moment_passed_before_booking_nor_for_a_cancelled_visi
     with time_machine.travel(starts - timedelta(hours=2)):
         assert appointment_reminders_queue() == 0
     assert not reminders().exists()
+
+
+@pytest.mark.django_db
+def test_many_reminders_are_claimed_in_batches_with_their_timeline_and_audit_rows(
+    world: World, settings, tmp_path
+) -> None:
+    settings.SMS_URL = f"file://{tmp_path / 'sms.jsonl'}"
+    OutreachSettings.objects.create(organization=world.org_a, sms_number="+13125550000")
+    visit_type = bookable(world.study_site_a)
+    next_week = week_start(timezone.now().date()) + timedelta(days=7)
+    slot = next(s for d in free_slots(visit_type, next_week) for s in d.slots)
+    appointments = [
+        appointment_book(lead=ready_lead(world.study_site_a), visit_type=visit_type,
+                         starts_at=slot.starts_at + timedelta(hours=i), actor=Actor(user=None))
+        for i in range(3)
+    ]  # fmt: skip
+    # The three at one moment (as three rooms would allow): their reminders fall due together.
+    starts = slot.starts_at
+    Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(
+        starts_at=starts, ends_at=starts + timedelta(hours=1)
+    )
+
+    due = starts - timedelta(hours=48)
+    assert appointment_reminders_queue(now=due, limit=2) == 3
+    assert appointment_reminders_queue(now=due, limit=2) == 0
+
+    messages = list(reminders().filter(idempotency_key__endswith=":48h"))
+    assert {m.lead_id for m in messages} == {a.lead_id for a in appointments}
+    assert {m.status for m in messages} == {OutboundMessage.Status.QUEUED}
+    codes = [str(m.code) for m in messages]
+    assert Activity.objects.filter(kind=ActivityKind.MESSAGE, data__message__in=codes).count() == 3
+    assert AuditEvent.objects.filter(action="message.queued", object_id__in=codes).count() == 3
+    # The worker's task checks and sends each once; run again, it sends nothing more.
+    with time_machine.travel(due, tick=False):  # daytime where they are (a weekday at 9:00)
+        assert deliver_messages([m.pk for m in messages]) == 3
+        assert deliver_messages([m.pk for m in messages]) == 3  # sent, and not again:
+    assert len(FileSmsBackend(tmp_path / "sms.jsonl").sent()) == 3
+    assert set(
+        reminders().filter(pk__in=[m.pk for m in messages]).values_list("status", flat=True)
+    ) == {OutboundMessage.Status.SENT}

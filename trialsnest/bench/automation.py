@@ -9,13 +9,17 @@ import statistics
 import time
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from leads.automation.due import due_soon
 from leads.automation.stale import stale_sweep
-from leads.models import OPEN_STATUSES
+from leads.models import OPEN_STATUSES, Activity, Lead
+from leads.outreach.models import OutboundMessage
+from scheduling.models import Appointment, AppointmentStatus, VisitType
+from scheduling.reminders import appointment_reminders_queue
 from trialsnest.bench.measure import Result, measure_page, percentile
 from trialsnest.bench.pages import coordinator_of, sites_by_size, total_leads
 from trialsnest.notifications.models import Kind, Notification
@@ -128,3 +132,62 @@ def notifications_poll(runs: int) -> list[Result]:
     finally:
         Notification.objects.filter(recipient=member, key__startswith="bench:").delete()
     return [result]
+
+
+REMINDERS = 10_000
+
+
+def reminders(runs: int) -> list[Result]:
+    """10,000 visit reminders fall due at once: the scan claims each (its message row), writes
+    its timeline entry and audit row, and hands it to the worker (the real broker). Its setup
+    and its rows are removed again; the published tasks are purged (no worker runs here)."""
+    now = timezone.now()
+    leads = list(
+        Lead.objects.filter(status__in=OPEN_STATUSES)
+        .exclude(appointments__status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED])
+        .values_list("id", "organization_id", "study_site_id", "study_site__site_id")
+        .order_by("id")[:REMINDERS]
+    )
+    sites = {study_site: org for _lead, org, study_site, _site in leads}
+    visit_types = {
+        study_site: VisitType.objects.create(
+            organization_id=org, study_site_id=study_site, name=f"Bench visit {now:%H%M%S%f}",
+            duration_minutes=60, reminder_hours=[48],
+        )
+        for study_site, org in sites.items()
+    }  # fmt: skip
+    starts = now + timedelta(hours=48) - timedelta(minutes=1)  # its 48 h reminder fell due
+    made = Appointment.objects.bulk_create(
+        Appointment(
+            organization_id=org, lead_id=lead, visit_type=visit_types[study_site], site_id=site,
+            starts_at=starts, ends_at=starts + timedelta(hours=1),
+        )
+        for lead, org, study_site, site in leads
+    )  # fmt: skip
+    ids = [a.pk for a in made]
+    Appointment.objects.filter(pk__in=ids).update(created_at=now - timedelta(days=3))
+    try:
+        started = time.perf_counter()
+        queued = appointment_reminders_queue(now=now)
+        spent = time.perf_counter() - started
+        again = appointment_reminders_queue(now=now)  # a second run claims nothing
+    finally:
+        keys = [f"visit-reminder:{a.code}:48h" for a in made]
+        messages = OutboundMessage.objects.filter(idempotency_key__in=keys)
+        Activity.objects.filter(
+            kind="message",
+            data__message__in=[str(c) for c in messages.values_list("code", flat=True)],
+        ).delete()
+        messages.delete()
+        Appointment.objects.filter(pk__in=ids).delete()
+        VisitType.objects.filter(pk__in=[v.pk for v in visit_types.values()]).delete()
+        current_app.control.purge()
+    assert (queued, again) == (len(made), 0), (queued, again)
+    return [
+        Result(
+            scenario="reminders",
+            leads=total_leads(),
+            seconds=round(spent, 2),
+            rows_per_s=round(queued / spent) if spent else None,
+        )
+    ]

@@ -44,6 +44,7 @@ SCENARIOS: dict[str, Callable[[int, float], list[Result]]] = {
     "stale_sweep": lambda runs, seconds: automation.stale_sweep_scenario(runs),
     "due_scan": lambda runs, seconds: automation.due_scan(runs),
     "notifications_poll": lambda runs, seconds: automation.notifications_poll(runs),
+    "reminders": lambda runs, seconds: automation.reminders(runs),
     # Reporting: the rollups first (the dashboard and the sponsor report read them).
     "rollup": lambda runs, seconds: reporting.rollup(runs),
     "dashboard": lambda runs, seconds: reporting.dashboard(runs),
