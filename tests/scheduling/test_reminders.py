@@ -18,7 +18,8 @@ from scheduling.reminders import appointment_reminders_queue
 from scheduling.selectors import free_slots, week_start
 from scheduling.services.appointments import appointment_book
 from tests.conftest import World
-from tests.scheduling.objects import appointment_at, bookable, ready_lead
+from tests.scheduling.conftest import ready_lead
+from tests.scheduling.objects import appointment_at, bookable
 from trialsnest.audit.models import AuditEvent
 from trialsnest.audit.services import Actor
 from trialsnest.ops.models import JobRun
