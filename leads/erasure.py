@@ -4,8 +4,10 @@ and the audit trail (references only) do not change.
 
 Scrubbed here: the person's details, each lead's blocker text and flag, the timeline's texts,
 the web forms' and API's submitted payloads, opt-out evidence, messages sent and received, CSV
-import rows, merge records; the other apps scrub their own through `person_erased`. Not here:
-the original CSV files an import keeps (they hold other people too) and backups.
+import rows and their lines in the original files the imports keep (a task rewrites each file
+with those lines blanked, leads.intake.csv.scrub), merge records; the other apps scrub their
+own through `person_erased`. Not here: backups, and rows of a list that were rejected (no
+person was made of them, so nothing ties them to this one).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from leads.models import (
 from leads.outreach.models import InboundMessage, OutboundMessage
 from leads.signals import person_erased
 from trialsnest.audit.services import Actor, audit_record
+from trialsnest.ops.outbox import enqueue
 
 ERASED = "Erased"
+ERASE_LINES_TASK = "leads.tasks.erase_import_lines"
 
 
 @transaction.atomic
@@ -50,9 +54,13 @@ def person_erase(*, person: Person, actor: Actor, reason: str) -> None:
     OptOut.objects.filter(person=person).update(evidence="", lifted_evidence="")
     OutboundMessage.objects.filter(person=person).update(to="", subject="", body="", calendar="")
     InboundMessage.objects.filter(person=person).update(from_number="", body="")
-    CsvImportRow.objects.filter(Q(person=person) | Q(matched_person=person)).update(
-        cells=[], values=[], reason=""
-    )
+    their_rows = CsvImportRow.objects.filter(Q(person=person) | Q(matched_person=person))
+    by_import: dict[int, list[int]] = {}
+    for import_id, line in their_rows.values_list("csv_import_id", "line"):
+        by_import.setdefault(import_id, []).append(line)
+    for import_id, lines in by_import.items():  # the original files: by a task, after commit
+        enqueue(ERASE_LINES_TASK, import_id, sorted(lines))
+    their_rows.update(cells=[], values=[], reason="")
     PersonMerge.objects.filter(Q(kept=person) | Q(merged=person)).update(changed={})
     person_erased.send(sender=Person, person=person)
     audit_record(

@@ -19,6 +19,7 @@ from leads.automation.tasks import (
     sweep_stale_leads,
 )
 from leads.intake.csv.runner import csv_import_resume_stale, csv_import_run
+from leads.intake.csv.scrub import import_lines_erase
 from leads.intake.submissions import submission_process
 from leads.models import Submission
 from leads.outreach.tasks import deliver_message, release_held_messages
@@ -75,3 +76,9 @@ def import_csv(import_id: int) -> str:
 def resume_csv_imports() -> int:
     """Beat, every minute: imports whose worker died go to another (csv_import_resume_stale)."""
     return csv_import_resume_stale()
+
+
+@durable_task()
+def erase_import_lines(import_id: int, lines: list[int]) -> int:
+    """An erased person's lines in an import's original file (leads.erasure)."""
+    return import_lines_erase(import_id=import_id, lines=lines)

@@ -4,6 +4,8 @@ stay; it needs a recent sign-in and is audited, by reference only."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import redis
 from django.conf import settings
@@ -154,9 +156,18 @@ def test_a_coordinator_may_not_erase(world: World, person):
     assert Person.objects.get(pk=person.pk).erased_at is None
 
 
-def test_a_vendor_list_row_and_a_merge_of_the_person_are_erased_too(world: World, person):
-    """Their row in a CSV import, and a merge that folded a second record of them in."""
-    lines = "First name;Last name;Phone;E-mail\nQzcanaryfirst;Qzcanarylast;;qz.canary@example.org\n"
+def test_a_vendor_list_row_and_a_merge_of_the_person_are_erased_too(
+    world: World, person, django_capture_on_commit_callbacks, caplog
+):
+    """Their row in a CSV import and in the original file it keeps (the other people's lines
+    stay), and a merge that folded a second record of them in; and what was logged meanwhile
+    (the import, the merge, the erasure) names none of their details."""
+    caplog.set_level(logging.DEBUG)
+    lines = (
+        "First name;Last name;Phone;E-mail\n"
+        "Qzcanaryfirst;Qzcanarylast;;qz.canary@example.org\n"
+        "Ana;Ortega;;ana.ortega@example.org\n"
+    )
     client = signed_in(world.site_lead.user)
     client.post(
         "/imports/new/",
@@ -176,6 +187,16 @@ def test_a_vendor_list_row_and_a_merge_of_the_person_are_erased_too(world: World
                  actor=Actor(world.site_lead.user))  # fmt: skip
     assert "leads_csvimportrow.cells" in _tables_holding("Qzcanarylast")
 
-    person_erase(person=person, actor=Actor(world.site_lead.user), reason="Request 9")
+    with django_capture_on_commit_callbacks(execute=True):  # the file's task, after commit
+        person_erase(person=person, actor=Actor(world.site_lead.user), reason="Request 9")
 
     assert {value: where for value in CANARIES if (where := _tables_holding(value))} == {}
+    imp.refresh_from_db()
+    with imp.file.open("rb") as handle:
+        kept = handle.read().decode()
+    assert not [value for value in CANARIES if value in kept]
+    assert kept.splitlines() == ["First name;Last name;Phone;E-mail", ";;;",
+                                 "Ana;Ortega;;ana.ortega@example.org"]  # fmt: skip
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "Erased 1 line(s) of import" in logged  # the scan reads the real log
+    assert [value for value in CANARIES if value.lower() in logged.lower()] == []
