@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from leads.models import Activity, Lead, OptOut
+from leads.outreach.models import OutboundMessage
 from prescreen.models import PrescreenResponse, QuestionnaireVersion
 from records.models import RecordItem
 from trialsnest.ops.models import OutboxMessage
@@ -64,6 +65,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
         "stale_sweep:daily",
         "due_scan",
         "notifications_poll",
+        "reminders",
         "rollup",
         "rollup_incremental",
         "dashboard",
@@ -88,6 +90,7 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
             "stale_sweep:full",
             "stale_sweep:daily",
             "due_scan",
+            "reminders",
             "rollup",
             "rollup_incremental",
             "dashboard",
@@ -125,7 +128,12 @@ def test_generate_data_and_every_scenario_run_on_a_small_database():
     assert not Lead.objects.filter(stale_marked_at__isnull=False).exists()  # rolled back
     assert next(r for r in results if r["scenario"] == "due_scan")["p50_ms"] > 0
     poll = next(r for r in results if r["scenario"] == "notifications_poll")
-    assert poll["queries"] >= 1
+    assert poll["queries"] == 1
+    reminders = next(r for r in results if r["scenario"] == "reminders")
+    assert reminders["rows_per_s"] > 0
+    assert not OutboundMessage.objects.filter(
+        idempotency_key__startswith="visit-reminder:"
+    ).exists()
     csv_result = next(r for r in results if r["scenario"] == "csv_import")
     assert csv_result["rows_per_s"] > 0
     assert csv_result["peak_mb"] > 0

@@ -11,6 +11,7 @@ from django.test import RequestFactory
 from django.views.defaults import server_error
 
 from tests.conftest import World, signed_in
+from tests.factories import UserFactory
 from tests.ops.helpers import BASE_DIR, PYTHON, env
 from trialsnest.ops import demo
 
@@ -25,8 +26,8 @@ def test_a_wrong_address_is_the_products_404_page(world: World):
     assert "URLconf" not in body
 
 
-def test_a_sponsor_on_a_staff_page_gets_the_products_403_page(world: World, client):
-    client.force_login(world.sponsor_viewer)
+def test_someone_of_no_organization_on_a_staff_page_gets_the_products_403_page(db, client):
+    client.force_login(UserFactory())
 
     response = client.get("/queue/")
 
@@ -34,6 +35,15 @@ def test_a_sponsor_on_a_staff_page_gets_the_products_403_page(world: World, clie
     assert response.status_code == 403
     assert "<h1>No access to this page</h1>" in body
     assert "This page is for members of an organization." in body
+
+
+def test_a_sponsor_on_a_staff_page_is_told_nothing_exists_there(world: World, client):
+    client.force_login(world.sponsor_viewer)
+
+    response = client.get("/queue/")
+
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in response.content.decode()
 
 
 def test_an_error_is_the_products_500_page_without_a_request_context(db):

@@ -30,7 +30,7 @@ def _report_urls(world):
         f"/reports/{code}/?start=x",
         "/reports/not-a-code/",
         f"/reports/{world.study_site_a2.study.code}/",  # a study not shared: 404
-        "/dashboard/",  # 403
+        "/dashboard/",  # 404: staff pages do not exist for a sponsor
         "/dashboard/export.csv",
         "/queue/",
     ]

@@ -264,7 +264,7 @@ def members(
     site_lead: int | To = 200,
     admin: int | To = 200,
     outsider: int | To = 200,
-    sponsor: int | To = 403,
+    sponsor: int | To = 404,
 ) -> dict[str, int | To]:
     return {
         "anonymous": anonymous,

@@ -62,6 +62,10 @@ def member_required[R: HttpRequest, **P](
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership: Membership | None = getattr(request, "membership", None)
+            if membership is None and getattr(request, "sponsor_membership", None) is not None:
+                # A sponsor viewer is no member of any organization: like an outsider, they
+                # are not even told that a staff page (or its object) exists.
+                raise Http404("Not found.")
             if membership is None:
                 if getattr(request, "has_other_organizations", False) or getattr(
                     request, "pending_invitations", 0
