@@ -47,9 +47,9 @@ def import_lines_erase(*, import_id: int, lines: list[int]) -> int:
     """Blank these lines of the import's original file; returns how many records changed."""
     with transaction.atomic():
         imp = CsvImport.objects.select_for_update().filter(pk=import_id).first()
-        if imp is None or not imp.file:
+        if imp is None or not imp.file or not imp.file.name:
             return 0
-        old = imp.file.name
+        old = str(imp.file.name)
         with imp.file.open("rb") as handle:
             text = decode(handle.read())
         new_text, blanked = blank_lines(text, set(lines))
