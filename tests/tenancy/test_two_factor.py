@@ -220,6 +220,33 @@ def test_a_sponsor_viewer_is_not_asked_unless_they_enrolled(world: World):
     assert client.get("/reports/").status_code == 200
 
 
+def test_an_organization_may_ask_it_of_the_sponsor_viewers_it_shares_reports_with(world: World):
+    admin = Client()
+    admin.force_login(world.admin.user)
+    admin.post(
+        "/settings/two-factor/", {"two_factor_required": "on", "two_factor_for_sponsors": "on"}
+    )
+    world.org_a.refresh_from_db()
+    assert (world.org_a.two_factor_required, world.org_a.two_factor_for_sponsors) == (True, True)
+    event = AuditEvent.objects.filter(action="organization.two_factor_required").get()
+    assert event.changes["two_factor_for_sponsors"] == {"old": False, "new": True}
+
+    client = _sign_in(world.sponsor_viewer.email)
+    asked = client.get("/reports/")
+    assert asked["Location"] == "/accounts/two-factor/setup/?next=%2Freports%2F"
+    _enrol(client)  # the sponsor viewer sets it up like a member
+    assert client.get("/reports/").status_code == 200
+
+
+def test_another_organizations_sponsor_setting_does_not_reach_a_sponsor_it_shares_nothing_with(
+    world: World,
+):
+    world.org_b.two_factor_for_sponsors = True  # org B shares no StudySite with this sponsor
+    world.org_b.save()
+    client = _sign_in(world.sponsor_viewer.email)
+    assert client.get("/reports/").status_code == 200
+
+
 def test_the_session_id_changes_at_sign_in(world: World):
     client = Client()
     client.get("/accounts/login/")  # an anonymous session with its CSRF cookie

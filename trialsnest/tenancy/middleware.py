@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
+from trialsnest.tenancy.gatekeepers import sponsor_study_sites
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Membership, SponsorMembership
 from trialsnest.tenancy.principal import loaded_memberships
@@ -110,3 +111,9 @@ class ActiveMembershipMiddleware:
                 sign_out(request, "Your access was removed.")
                 return
             request.sponsor_membership = sponsor
+            if sponsor is not None:
+                request.two_factor_required = (
+                    sponsor_study_sites(request.user)  # type: ignore[arg-type]
+                    .filter(organization__two_factor_for_sponsors=True)
+                    .exists()
+                )

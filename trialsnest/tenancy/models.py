@@ -27,9 +27,11 @@ class Organization(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Every member signs in with a second factor (trialsnest.accounts.two_factor); sponsor
-    # viewers, who see aggregates only, are not asked unless they enrolled themselves.
+    # Every member signs in with a second factor (trialsnest.accounts.two_factor). Sponsor
+    # viewers see aggregates only: they are exempt unless the organizations sharing reports
+    # with them ask for it too (or they enrolled themselves).
     two_factor_required = models.BooleanField(default=False)
+    two_factor_for_sponsors = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name

@@ -350,19 +350,29 @@ def membership_set_timezone(*, membership: Membership, zone: str, actor: Actor) 
 
 @transaction.atomic
 def organization_require_two_factor(
-    *, organization: Organization, required: bool, actor: Actor
+    *, organization: Organization, required: bool, actor: Actor, sponsors: bool | None = None
 ) -> None:
-    """Every member signs in with a second factor (each enrols at their next request)."""
-    before = organization.two_factor_required
-    if before == required:
+    """Every member signs in with a second factor (each enrols at their next request); with
+    `sponsors`, the sponsor viewers it shares reports with too (else they are exempt)."""
+    before = {
+        "two_factor_required": organization.two_factor_required,
+        "two_factor_for_sponsors": organization.two_factor_for_sponsors,
+    }
+    after = {
+        "two_factor_required": required,
+        "two_factor_for_sponsors": before["two_factor_for_sponsors"] if sponsors is None
+        else sponsors,
+    }  # fmt: skip
+    if before == after:
         return
-    organization.two_factor_required = required
-    organization.save(update_fields=["two_factor_required"])
+    organization.two_factor_required = after["two_factor_required"]
+    organization.two_factor_for_sponsors = after["two_factor_for_sponsors"]
+    organization.save(update_fields=list(after))
     audit_record(
         action="organization.two_factor_required",
         actor=actor.user,
         organization=organization,
         obj=organization,
-        changes={"two_factor_required": {"old": before, "new": required}},
+        changes=changed_fields(old=before, new=after),
         request=actor.request,
     )

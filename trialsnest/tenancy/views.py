@@ -132,7 +132,10 @@ def settings_two_factor(request: TenantRequest) -> HttpResponse:
     organization = active_membership(request).organization
     required = request.POST.get("two_factor_required") == "on"
     services.organization_require_two_factor(
-        organization=organization, required=required, actor=Actor.of(request)
+        organization=organization,
+        required=required,
+        sponsors=request.POST.get("two_factor_for_sponsors") == "on",
+        actor=Actor.of(request),
     )
     if required:
         messages.success(
