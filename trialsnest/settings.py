@@ -119,9 +119,8 @@ INSTALLED_APPS = [
     "anymail",
     "guardian",
     "axes",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    *("django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"),
+    "django_otp_webauthn",  # passkeys: trialsnest.accounts.passkeys
     "trialsnest.accounts",
     "trialsnest.tenancy",
     "trialsnest.studies",
@@ -230,6 +229,10 @@ else:
 
 # Authentication
 AUTH_USER_MODEL = "accounts.User"
+OTP_WEBAUTHN_HELPER_CLASS = "trialsnest.accounts.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a second factor only, after the password
+# The relying party and its origin are those of each request (PasskeyHelper), not settings.
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E010", "otp_webauthn.E011", "otp_webauthn.E030"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "trialsnest.tenancy.principal.PrincipalBackend",  # the model backend, in one query
@@ -250,7 +253,6 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3  # invitations use the same tokens
 # Guardian grants sponsor viewers their StudySites; it needs no anonymous user here.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
-
 AXES_FAILURE_LIMIT = _LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = _LOGIN_LOCKOUT_MINUTES / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -275,13 +277,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _SECURE_COOKIES
-CSRF_COOKIE_SECURE = _SECURE_COOKIES
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _SECURE_COOKIES
 CSRF_COOKIE_HTTPONLY = True
 
 # Transport security
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from leads.api.app import api
 from leads.api.docs import api_docs_asset
-from trialsnest.accounts import two_factor_views
+from trialsnest.accounts import passkeys, two_factor_views
 from trialsnest.accounts.views import accept_invitation
 from trialsnest.ops.views import healthz, jobs
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/two-factor/", two_factor_views.verify, name="two_factor_verify"),
     path("accounts/two-factor/setup/", two_factor_views.setup, name="two_factor_setup"),
     path("accounts/two-factor/codes/", two_factor_views.codes, name="two_factor_codes"),
+    path("accounts/passkeys/", include(passkeys)),
     path("accounts/confirm/", two_factor_views.confirm, name="confirm_identity"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(

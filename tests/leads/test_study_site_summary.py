@@ -68,7 +68,7 @@ def test_a_coordinator_an_outsider_and_a_sponsor_cannot_write_it(world: World):
     for user, status in (
         (world.coordinator.user, 403),
         (world.outsider.user, 404),
-        (world.sponsor_viewer, 403),
+        (world.sponsor_viewer, 404),  # staff pages do not exist for a sponsor
     ):
         client = signed_in(user)
         assert client.get(_url(world.study_site_a)).status_code == status, user

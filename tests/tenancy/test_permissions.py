@@ -345,6 +345,25 @@ MATRIX: dict[str, list[Row]] = {
     "two_factor_setup": [Row("GET", {**everyone(200), "anonymous": LOGIN})],
     "two_factor_codes": [Row("GET", {**everyone(TWO_FACTOR_SETUP), "anonymous": LOGIN})],
     "confirm_identity": [Row("GET", {**everyone(200), "anonymous": LOGIN})],
+    # Passkeys (trialsnest.accounts.passkeys): JSON endpoints of the browser's ceremonies, POST
+    # only. Adding one needs two-factor sign-in on first; without a sign-in there is nobody.
+    "otp_webauthn:credential-registration-begin": [
+        Row("GET", {**everyone(403), "anonymous": 403}),
+        Row("POST", {**everyone(403), "anonymous": 403}),
+    ],
+    "otp_webauthn:credential-registration-complete": [
+        Row("GET", {**everyone(403), "anonymous": 403}),
+        Row("POST", {**everyone(403), "anonymous": 403}),
+    ],
+    "otp_webauthn:credential-authentication-begin": [
+        Row("GET", {**everyone(405), "anonymous": 403}),
+        Row("POST", {**everyone(200), "anonymous": 403}),
+    ],
+    "otp_webauthn:credential-authentication-complete": [
+        Row("GET", {**everyone(405), "anonymous": 403}),
+        Row("POST", {**everyone(400), "anonymous": 403}),
+    ],
+    "otp_webauthn:js-i18n-catalog": [Row("GET", everyone(200))],
     "settings_two_factor": [
         Row("GET", ADMIN_ACTION_GET),
         # Of the admin's own organization: the outsider changes theirs.

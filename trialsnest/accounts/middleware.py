@@ -29,6 +29,10 @@ OPEN_NAMES = frozenset(
         "password_reset_complete",
         "accept_invitation",
         "healthz",
+        # A passkey as the second factor (trialsnest.accounts.passkeys): its two steps.
+        "credential-authentication-begin",
+        "credential-authentication-complete",
+        "js-i18n-catalog",
     }
 )
 OPEN_PREFIXES = ("/static/", "/api/", "/studies/", "/es/studies/")

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from trialsnest.accounts import recent, two_factor
+from trialsnest.accounts import passkeys, recent, two_factor
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import audit_record
 from trialsnest.tenancy.http import TenantRequest
@@ -70,7 +70,7 @@ def verify(request: TenantRequest) -> HttpResponse:
                 return redirect("two_factor_codes")
             return redirect(_next(request))
         form.add_error("code", "That code is not right, or was used already. Try the next one.")
-    context = {"form": form, "next": _next(request)}
+    context = {"form": form, "next": _next(request), "passkey": passkeys.has_passkey(user)}
     return render(request, "registration/two_factor_verify.html", context)
 
 
@@ -113,7 +113,12 @@ def codes(request: TenantRequest) -> HttpResponse:
     return render(
         request,
         "registration/two_factor_codes.html",
-        {"codes": fresh, "left": two_factor.recovery_codes_left(user), "next": "/"},
+        {
+            "codes": fresh,
+            "left": two_factor.recovery_codes_left(user),
+            "next": "/",
+            "passkeys": passkeys.passkeys_of(user),
+        },
     )
 
 

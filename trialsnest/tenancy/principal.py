@@ -37,6 +37,10 @@ _DEVICES = """ARRAY(
     WHERE d.user_id = {user} AND d.confirmed
     UNION ALL
     SELECT 'otp_static.staticdevice/' || d.id FROM otp_static_staticdevice d
+    WHERE d.user_id = {user} AND d.confirmed
+    UNION ALL
+    SELECT 'django_otp_webauthn.webauthncredential/' || d.id
+    FROM django_otp_webauthn_webauthncredential d
     WHERE d.user_id = {user} AND d.confirmed)"""
 
 
