@@ -40,7 +40,7 @@ typecheck: $(BIN)/.installed ## mypy (strict for our code)
 	$(LINT_ENV) $(BIN)/mypy .
 
 pytest: $(BIN)/.installed ## The test suite only (against DATABASE_URL, else the embedded PostgreSQL)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=30 $(PYTEST_ARGS)  # the slowest thirty, to keep the suite short
 
 bench: $(BIN)/.installed ## Fresh database of BENCH_LEADS leads (default 1,000,000), every scenario, results appended to benchmarks/results.jsonl
 	$(BIN)/python -m trialsnest.bench.run --leads $(BENCH_LEADS)
