@@ -38,26 +38,16 @@ def _actor_member(actor: Actor, organization_id: int) -> int | None:
 
 def notify_reassigned(lead: Lead, actor: Actor) -> None:
     """Tell the lead's new owner, unless they gave it to themselves."""
-    if lead.owner_id is None or lead.owner_id == _actor_member(actor, lead.organization_id):
-        return
-    notify_many(
-        [
-            Notice(
-                organization_id=lead.organization_id,
-                recipient_id=lead.owner_id,
-                kind=Kind.REASSIGNED,
-                key=f"reassigned:{lead.code}:{lead.version}",
-                reason="A lead was reassigned to you",
-                lead_code=lead.code,
-            )
-        ]
-    )
+    if lead.owner_id is not None:
+        moved = [(str(lead.code), 0, lead.owner_id)]
+        notify_reassigned_many(moved, lead.organization_id, actor, f"{lead.code}:{lead.version}")
 
 
 def notify_reassigned_many(
-    moved: Sequence[tuple[str, int, int]], organization_id: int, actor: Actor, change: UUID
+    moved: Sequence[tuple[str, int, int]], organization_id: int, actor: Actor, change: UUID | str
 ) -> None:
-    """One notice per new owner of a bulk change ((lead code, old owner, new owner) each)."""
+    """One notice per new owner of a change ((lead code, old owner, new owner) each), keyed by
+    the change: a bulk change's code, or a lead's code and version."""
     by_owner = Counter(new for _code, _old, new in moved)
     one = {new: code for code, _old, new in moved}
     mine = _actor_member(actor, organization_id)
