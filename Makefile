@@ -39,8 +39,12 @@ lint: $(BIN)/.installed ## ruff (lint and format check) and the import contracts
 typecheck: $(BIN)/.installed ## mypy (strict for our code)
 	$(LINT_ENV) $(BIN)/mypy .
 
+# Test processes side by side (pytest-xdist; PYTEST_WORKERS=0 runs in this one process), each with
+# its own test database and Redis database; tests go to whichever process is free.
+PYTEST_WORKERS ?= 2
+
 pytest: $(BIN)/.installed ## The test suite only (against DATABASE_URL, else the embedded PostgreSQL)
-	$(BIN)/pytest --durations=30 $(PYTEST_ARGS)  # the slowest thirty, to keep the suite short
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=30 $(PYTEST_ARGS)  # the slowest thirty, to keep the suite short
 
 bench: $(BIN)/.installed ## Fresh database of BENCH_LEADS leads (default 1,000,000), every scenario, results appended to benchmarks/results.jsonl
 	$(BIN)/python -m trialsnest.bench.run --leads $(BENCH_LEADS)

@@ -378,6 +378,12 @@ class Lead(models.Model):
                 condition=OPEN_Q,
             ),
             models.Index(fields=["organization", "sla_due_at"], name="lead_sla", condition=OPEN_Q),
+            # The handoff API (leads/api/handoffs.py): handed-off leads by cursor, a small share.
+            models.Index(
+                fields=["organization", "handed_off_at", "code"],
+                name="lead_handoffs",
+                condition=Q(handed_off_at__isnull=False),
+            ),
             # The stale sweep (leads.automation.stale): open leads not yet marked, soonest stale
             # first. A marked lead leaves it, so the daily sweep reads the day's increment only.
             models.Index(
@@ -618,8 +624,17 @@ class RecruitmentMaterial(models.Model):
         return f"{self.material_code} ({self.title})"
 
 
+def _intake_only() -> list[str]:
+    return ["intake"]
+
+
 class ApiKey(models.Model):
-    """An intake API key of one organization and one source or referral partner."""
+    """An API key of one organization: to send leads (as one source or referral partner) and
+    follow them, to read the leads handed off to the study team (patient data), or both."""
+
+    class Scope(models.TextChoices):
+        INTAKE = "intake", "Send leads and follow the ones it sent"
+        HANDOFF = "handoff", "Read the leads handed off to the study team (patient details)"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("tenancy.Organization", models.CASCADE, related_name="+")
@@ -634,6 +649,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = ArrayField(
+        models.CharField(max_length=20, choices=Scope.choices), default=_intake_only
+    )
 
     class Meta:
         ordering = ["name"]

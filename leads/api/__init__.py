@@ -1,1 +1,1 @@
-"""The intake API: app (the NinjaAPI), endpoints, schemas, auth, errors and docs."""
+"""The API: app (the NinjaAPI), intake endpoints, handoffs, schemas, auth, errors and docs."""

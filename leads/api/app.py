@@ -1,7 +1,9 @@
-"""The intake API (django-ninja): partners post leads and read the status of the ones they sent.
+"""The API (django-ninja): partners post leads and read the status of the ones they sent; a CTMS
+reads the leads handed off to the study team.
 
-Each key belongs to one organization and one source or referral partner, is rate limited on its
-own, and reads only the leads it sent (leads/api/endpoints.py).
+Each key belongs to one organization, is rate limited on its own and may do what its scopes say:
+send leads as one source or referral partner and follow only those (leads/api/endpoints.py), or
+read the organization's handoffs (leads/api/handoffs.py).
 """
 
 from __future__ import annotations
@@ -14,25 +16,28 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from leads.api.auth import BearerApiKey, RateLimited, rate_limit
+from leads.api.auth import MissingScope, RateLimited, rate_limit
 from leads.api.docs import LocalSwagger
 from leads.api.endpoints import router
 from leads.api.errors import Rejected, error_body, pydantic_errors
+from leads.api.handoffs import router as handoffs
 
 api = NinjaAPI(
-    title="TrialsNest intake API",
+    title="TrialsNest API",
     version="1",
     description=(
-        "Send leads to a research site and follow their progress.\n\n"
+        "Send leads to a research site and follow their progress; read the leads handed off "
+        "to the study team (for a CTMS).\n\n"
         "Authenticate with `Authorization: Bearer <API key>`; an org admin creates keys in "
-        "Settings → API keys. Send an `Idempotency-Key` header (e.g. a UUID) with each new "
+        "Settings → API keys, each with its scopes: `intake` to send leads, `handoff` to read "
+        "handoffs. Send an `Idempotency-Key` header (e.g. a UUID) with each new "
         "lead: a retry with the same key and body returns the first answer and creates nothing. "
-        "Errors: 401 bad or revoked key, 404 unknown lead, 413 body too large, 422 field errors "
+        "Errors: 401 bad or revoked key, 403 a key without the scope, 404 unknown lead, "
+        "413 body too large, 422 field errors "
         '(`{"detail", "errors": [{"field", "message"}]}`, 413 too), 429 rate limit (see '
         "Retry-After)."
     ),
     urls_namespace="api",
-    auth=BearerApiKey(),
     docs=LocalSwagger(),
 )
 
@@ -53,6 +58,12 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     response = JsonResponse({"detail": detail}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="TrialsNest"'
     return response
+
+
+@api.exception_handler(MissingScope)
+def _missing_scope(request: HttpRequest, exc: MissingScope) -> HttpResponse:
+    detail = f"This key may not do this: it needs the {exc.scope} scope (Settings → API keys)."
+    return JsonResponse({"detail": detail}, status=403)
 
 
 @api.exception_handler(RateLimited)
@@ -80,3 +91,4 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 api.add_router("", router)
+api.add_router("", handoffs)

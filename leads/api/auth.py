@@ -1,4 +1,4 @@
-"""Who is calling: an intake API key in `Authorization: Bearer tn_<prefix>_<secret>`, each
+"""Who is calling: an API key in `Authorization: Bearer tn_<prefix>_<secret>`, each
 rate limited on its own. Sessions and CSRF play no part."""
 
 from __future__ import annotations
@@ -26,8 +26,15 @@ class ApiRequest(HttpRequest):
     auth: ApiKey
 
 
+class MissingScope(Exception):
+    def __init__(self, scope: str) -> None:
+        super().__init__(scope)
+        self.scope = scope
+
+
 class BearerApiKey(HttpAuthBase):
-    """`Authorization: Bearer <key>`. Also where each key's rate limit is counted."""
+    """`Authorization: Bearer <key>` of a key with `scope`. Also where each key's rate limit is
+    counted (one limit per key, whatever it calls)."""
 
     openapi_scheme = "bearer"
     openapi_bearerFormat = "tn_<prefix>_<secret>"
@@ -35,6 +42,10 @@ class BearerApiKey(HttpAuthBase):
         "An API key made by an org admin in Settings → API keys, sent as "
         "`Authorization: Bearer tn_<prefix>_<secret>`."
     )
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
 
     def __call__(self, request: HttpRequest) -> ApiKey | None:
         # Our own parsing: ninja's logs the whole header (the key) on a bad scheme in DEBUG.
@@ -47,4 +58,6 @@ class BearerApiKey(HttpAuthBase):
         api_key_mark_used(api_key)
         if not allow(rate_limit(), "api", str(api_key.code)):
             raise RateLimited
+        if self.scope not in api_key.scopes:
+            raise MissingScope(self.scope)
         return api_key

@@ -21,9 +21,10 @@ from django.urls import reverse
 from ninja import Router
 from ninja.params.functions import Header
 
-from leads.api.auth import ApiRequest
+from leads.api.auth import ApiRequest, BearerApiKey
 from leads.api.errors import Rejected
 from leads.api.schemas import (
+    ERRORS,
     PARTNER_STATUS,
     ErrorOut,
     LeadIn,
@@ -37,8 +38,7 @@ from trialsnest.audit.services import Actor
 from trialsnest.lib.db import advisory_lock
 from trialsnest.studies.models import StudySite
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 429: ErrorOut}
-router = Router()
+router = Router(auth=BearerApiKey(scope=ApiKey.Scope.INTAKE))
 
 
 def _lead_out(lead: Lead) -> dict[str, Any]:

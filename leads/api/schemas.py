@@ -183,4 +183,5 @@ class ValidationErrorOut(Schema):
     errors: list[FieldErrorOut]
 
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 429: ErrorOut}
+# Every endpoint's: a bad key, a key without the endpoint's scope, the rate limit.
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut}

@@ -1,4 +1,4 @@
-"""Intake API keys: generated once, shown once, stored as a keyed hash, revocable.
+"""API keys: generated once, shown once, stored as a keyed hash, scoped, revocable.
 
 A key reads `tn_<prefix>_<secret>`. The prefix (8 hex characters, shown in settings) finds the
 row; the secret (32 random bytes) is checked against `hashed_key`, an HMAC-SHA256 of the secret
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,6 +64,7 @@ def _snapshot(api_key: ApiKey) -> dict[str, Any]:
         "referral_partner": api_key.referral_partner,
         "prefix": api_key.prefix,
         "revoked_at": api_key.revoked_at,
+        "scopes": list(api_key.scopes),
     }
 
 
@@ -73,13 +75,20 @@ def api_key_create(
     name: str,
     source: str,
     referral_partner: str = "",
+    scopes: Sequence[str] = (ApiKey.Scope.INTAKE,),
     actor: Actor,
 ) -> tuple[ApiKey, str]:
-    """A new key and its full text. The text is never stored: show it once."""
+    """A new key and its full text. The text is never stored: show it once. A key that sends
+    no leads has no source of its own (the API's)."""
     name, referral_partner = name.strip(), referral_partner.strip()
+    scopes = [scope for scope in ApiKey.Scope.values if scope in scopes]
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = "Name the key, e.g. after the partner and what it is for."
+    if not scopes:
+        errors["scopes"] = "Pick what the key may do."
+    elif ApiKey.Scope.INTAKE not in scopes:
+        source, referral_partner = Source.API, ""
     if source not in Source.values:
         errors["source"] = "Pick a source."
     elif source == Source.REFERRAL_PARTNER and not referral_partner:
@@ -92,6 +101,7 @@ def api_key_create(
         name=name,
         source=source,
         referral_partner=referral_partner,
+        scopes=scopes,
         prefix=_new_prefix(),
         hashed_key=_digest(secret, settings.SECRET_KEY),
         created_by=actor.user,

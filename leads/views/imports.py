@@ -12,12 +12,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from leads.forms import MappingForm, UploadForm
 from leads.gatekeepers import get_csv_import_for_user
 from leads.intake.csv import services as csv_import
 from leads.intake.csv.reader import CsvError
 from leads.intake.csv.results import PAGE_ROWS, bucket_csv, rows_page
 from leads.intake.csv.writer import LEADING
+from leads.intake_forms import MappingForm, UploadForm
 from leads.models import CsvImport, CsvImportRow
 from leads.views.team import LEADS
 from trialsnest.accounts.recent import recent_sign_in_required

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from leads.forms import ApiKeyForm, MaterialForm
 from leads.gatekeepers import get_api_key_for_user, get_material_for_user
 from leads.intake.api_keys import api_key_create, api_key_revoke
 from leads.intake.materials import material_save
+from leads.intake_forms import ApiKeyForm, MaterialForm
 from leads.models import ApiKey, RecruitmentMaterial
 from leads.views.team import LEADS
 from trialsnest.accounts.recent import recent_sign_in_required
@@ -52,6 +52,7 @@ def settings_api_key_new(request: TenantRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 source=form.cleaned_data["source"],
                 referral_partner=form.cleaned_data["referral_partner"],
+                scopes=form.cleaned_data["scopes"],
                 actor=Actor.of(request),
             )
         except ValidationError as error:

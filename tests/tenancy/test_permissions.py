@@ -505,7 +505,7 @@ MATRIX: dict[str, list[Row]] = {
                 admin=To("/settings/api-keys/"),
                 outsider=To("/settings/api-keys/"),
             ),
-            data=lambda world: {"name": "Vendor", "source": "vendor_list"},
+            data=lambda world: {"name": "Vendor", "source": "vendor_list", "scopes": "intake"},
         ),
     ],
     # Opened again, the page says the key was shown once.
@@ -517,6 +517,7 @@ MATRIX: dict[str, list[Row]] = {
     # The intake API: only an API key gets in, a signed-in session is not one (tests/api).
     "api:lead_create": [Row("GET", everyone(405)), Row("POST", everyone(401))],
     "api:lead_status": [Row("GET", everyone(401), kwargs=_org_a_lead)],
+    "api:handoff_list": [Row("GET", everyone(401)), Row("POST", everyone(405))],
     "api:openapi-json": [Row("GET", everyone(200))],
     "api:openapi-view": [Row("GET", everyone(200))],
     "api:api-root": [Row("GET", everyone(404))],

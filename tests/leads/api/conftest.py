@@ -32,6 +32,7 @@ def make_key(
     organization: Any = None,
     partner: str = "Acme Referrals",
     source: str = Source.REFERRAL_PARTNER,
+    scopes: Any = (ApiKey.Scope.INTAKE,),
 ) -> Key:
     organization = organization or world.org_a
     admin = world.admin if organization == world.org_a else world.outsider
@@ -40,6 +41,7 @@ def make_key(
         name=f"{partner} key",
         source=source,
         referral_partner=partner,
+        scopes=scopes,
         actor=Actor(admin.user),
     )
     return Key(api_key, token)

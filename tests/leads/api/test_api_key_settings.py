@@ -25,7 +25,12 @@ def admin(world: World) -> Client:
 
 
 def _create(client: Client, follow: bool = True, **overrides: Any) -> Any:
-    form = {"name": "Acme referrals", "source": Source.REFERRAL_PARTNER, "referral_partner": "Acme"}
+    form = {
+        "name": "Acme referrals",
+        "scopes": [ApiKey.Scope.INTAKE],
+        "source": Source.REFERRAL_PARTNER,
+        "referral_partner": "Acme",
+    }
     form.update(overrides)
     return client.post(NEW_URL, form, follow=follow)
 
@@ -114,6 +119,25 @@ def test_a_key_for_another_source_needs_no_partner(world: World, admin: Client):
 
     assert response.status_code == 200
     assert ApiKey.objects.get().source == Source.VENDOR_LIST
+
+
+def test_a_ctms_key_reads_handoffs_and_needs_no_source_or_partner(world: World, admin: Client):
+    form = _create(admin, follow=False, scopes=[])
+    assert "Pick what the key may do." in form.content.decode()
+    assert "reads names and contact details" in admin.get(NEW_URL).content.decode()
+
+    response = _create(admin, name="Our CTMS", scopes=[ApiKey.Scope.HANDOFF], referral_partner="")
+
+    api_key = ApiKey.objects.get()
+    assert (api_key.scopes, api_key.source, api_key.referral_partner) == (["handoff"], "api", "")
+    token = TOKEN.search(response.content.decode())
+    assert token is not None
+    headers = {"Authorization": f"Bearer {token.group()}"}
+    assert Client().get("/api/v1/handoffs/", headers=headers).status_code == 200
+    assert Client().get(f"/api/v1/leads/{uuid.uuid4()}", headers=headers).status_code == 403
+    assert "read handoffs" in admin.get(LIST_URL).content.decode()
+    created = AuditEvent.objects.get(action="api_key.created")
+    assert created.changes["scopes"] == {"old": None, "new": ["handoff"]}
 
 
 def test_the_list_shows_prefix_name_source_last_use_and_revocation(world: World, admin: Client):

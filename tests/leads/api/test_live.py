@@ -95,12 +95,9 @@ def test_the_docs_page_works_in_a_browser_under_the_content_security_policy(
     assert page.locator(".opblock-summary-path").all_inner_texts() == [
         "/api/v1/leads",
         "/api/v1/leads/{code}",
+        "/api/v1/handoffs/",
     ]
-    assert (
-        page.locator(".information-container .title")
-        .inner_text()
-        .startswith("TrialsNest intake API")
-    )
+    assert page.locator(".information-container .title").inner_text().startswith("TrialsNest API")
     assert not [v for v in violations if "Content Security Policy" in v], violations
     assert page.console_errors == []
     assert blocked == []
