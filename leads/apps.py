@@ -7,5 +7,8 @@ class LeadsConfig(AppConfig):
     name = "leads"
 
     def ready(self) -> None:
-        from leads import receivers  # noqa: F401  (connects the receivers)
+        from leads import (
+            readiness,  # noqa: F401  (its launch-checklist items)
+            receivers,  # noqa: F401  (connects the receivers)
+        )
         from leads.outreach import email_webhooks  # noqa: F401  (anymail's signals)

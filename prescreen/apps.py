@@ -7,4 +7,4 @@ class PrescreenConfig(AppConfig):
     name = "prescreen"
 
     def ready(self) -> None:
-        from prescreen import receivers  # noqa: F401  (connects the receivers)
+        from prescreen import readiness, receivers  # noqa: F401  (checklist items, receivers)

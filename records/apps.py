@@ -7,4 +7,4 @@ class RecordsConfig(AppConfig):
     name = "records"
 
     def ready(self) -> None:
-        from records import receivers  # noqa: F401  (connects the receivers)
+        from records import readiness, receivers  # noqa: F401  (checklist items, receivers)

@@ -8,6 +8,6 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from leads.outreach.visits import register_visit_lookup
-        from scheduling import receivers  # connects the receivers
+        from scheduling import readiness, receivers  # noqa: F401  (checklist items, receivers)
 
         register_visit_lookup(receivers.upcoming_visit_of_lead)

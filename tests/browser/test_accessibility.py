@@ -14,6 +14,7 @@ from leads.models import Channel, Outcome
 from tests.browser.axe import report, serious_violations
 from tests.browser.test_shell import sign_in
 from trialsnest.audit.services import Actor
+from trialsnest.studies.models import RecruitmentStatus, StudySite
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,6 +133,16 @@ def test_the_users_settings_and_the_security_page_have_no_serious_violations(
     _check(page, found)
     page.get_by_role("link", name="Security").click()
     page.wait_for_load_state()
+    _check(page, found)
+    # A study at a site being set up, with its launch checklist; a new API key's scopes.
+    StudySite.objects.filter(pk=world.study_site_a.pk).update(
+        recruitment_status=RecruitmentStatus.NOT_YET_RECRUITING
+    )
+    page.goto(f"{live_server.url}/settings/studies/{world.study_site_a.code}/")
+    assert page.get_by_role("heading", name="Launch checklist").is_visible()
+    _check(page, found)
+    page.goto(f"{live_server.url}/settings/api-keys/new/")
+    assert page.get_by_label("Read the leads handed off to the study team").is_visible()
     _check(page, found)
 
     assert not found, report([{"url": url, "violations": v} for url, v in found.items()])

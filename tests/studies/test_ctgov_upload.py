@@ -159,7 +159,7 @@ def test_the_study_already_in_the_catalog_can_still_be_added_to_a_site(world: Wo
         {
             "site": world.site_a.pk,
             "study": study.pk,
-            "recruitment_status": "recruiting",
+            "recruitment_status": "not_yet_recruiting",
             "lay_summary": "Our own words about it.",
             "rank": 100,
         },

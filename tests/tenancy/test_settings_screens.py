@@ -433,7 +433,7 @@ def test_it_adds_a_study_to_a_site(world: World, admin: Client):
         {
             "site": world.site_a.pk,
             "study": study.pk,
-            "recruitment_status": "recruiting",
+            "recruitment_status": "not_yet_recruiting",
             "enrollment_target": 20,
             "lay_summary": "A study about sunscreen.",
             "rank": 10,
@@ -445,6 +445,7 @@ def test_it_adds_a_study_to_a_site(world: World, admin: Client):
     study_site = StudySite.objects.get(site=world.site_a, study=study)
     assert study_site.organization == world.org_a
     assert study_site.enrollment_target == 20
+    assert study_site.recruitment_status == "not_yet_recruiting"  # until its checklist is done
     assert "Sun Safety" in admin.get("/settings/studies/").content.decode()
 
 
@@ -454,7 +455,7 @@ def test_adding_the_same_study_to_a_site_twice_is_refused(world: World, admin: C
         {
             "site": world.site_a.pk,
             "study": world.study_site_a.study.pk,
-            "recruitment_status": "recruiting",
+            "recruitment_status": "not_yet_recruiting",
             "rank": 100,
         },
     )

@@ -114,6 +114,8 @@ def study_site_search_vector() -> CombinedExpression:
 
 
 class RecruitmentStatus(models.TextChoices):
+    # Setting up: to recruit, every item of its launch checklist (studies/readiness.py) is done.
+    NOT_YET_RECRUITING = "not_yet_recruiting", "Not yet recruiting"
     RECRUITING = "recruiting", "Recruiting"
     PAUSED = "paused", "Paused"
     CLOSED = "closed", "Closed"

@@ -11,7 +11,7 @@ from trialsnest.lib.forms import PlainTextField, limit_text
 from trialsnest.lib.postal import normalize_postal_code
 from trialsnest.lib.text import LINE_MAX, NOTE_MAX
 from trialsnest.lib.timezones import suggest_timezone, timezone_names
-from trialsnest.studies.models import Study, StudySite
+from trialsnest.studies.models import RecruitmentStatus, Study, StudySite
 from trialsnest.tenancy.models import Organization, Role, Site
 from trialsnest.tenancy.selectors import usual_timezone
 
@@ -212,6 +212,14 @@ class StudySiteCreateForm(StudySiteFields):
         super().__init__(*args, **kwargs)
         site_field: Any = self.fields["site"]
         site_field.queryset = Site.objects.filter(organization=organization)
+        # It recruits once its launch checklist is done, on its own page.
+        status: Any = self.fields["recruitment_status"]
+        status.choices = [c for c in status.choices if c[0] != RecruitmentStatus.RECRUITING]
+        status.initial = RecruitmentStatus.NOT_YET_RECRUITING
+        status.help_text = (
+            "Set it to recruiting on its page once its launch checklist (owners, SLA targets, "
+            "prescreen, records, visits, materials, sponsor update) is complete."
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -20,7 +20,8 @@ from trialsnest.accounts.models import User
 from trialsnest.audit.services import Actor, audit_record, changed_fields
 from trialsnest.lib.text import LINE_MAX, NOTE_MAX, check_text
 from trialsnest.lib.timezones import timezone_names
-from trialsnest.studies.models import Study, StudySite
+from trialsnest.studies import readiness
+from trialsnest.studies.models import RecruitmentStatus, Study, StudySite
 from trialsnest.studies.signals import recruitment_status_changed
 from trialsnest.tenancy.models import Membership, Organization, Role, Site
 
@@ -44,6 +45,10 @@ STUDY_SITE_FIELDS = (
     "rank",
 )
 REPORT_PERMISSION = "studies.view_studysite_reports"
+NEW_NOT_RECRUITING = (
+    "A new study at a site starts as not yet recruiting: set it to recruiting on its page once "
+    "its launch checklist is complete."
+)
 
 
 def restrictions_of(membership: Membership) -> dict[str, Any]:
@@ -203,6 +208,8 @@ def study_site_create(
     if StudySite.objects.filter(site=site, study=study).exists():
         raise ValidationError({"study": "This study already runs at this site."})
     _check_lay_summary(fields)
+    if fields.get("recruitment_status") == RecruitmentStatus.RECRUITING:
+        raise ValidationError({"recruitment_status": NEW_NOT_RECRUITING})
     study_site = StudySite(organization=organization, site=site, study=study, **fields)
     study_site.full_clean()
     study_site.save()
@@ -258,6 +265,12 @@ def study_site_update(
         )
     if viewers is not None:
         study_site_share(study_site=study_site, viewers=viewers, actor=actor)
+    launching = before["recruitment_status"] == RecruitmentStatus.NOT_YET_RECRUITING
+    launching &= study_site.recruitment_status == RecruitmentStatus.RECRUITING
+    if launching and (to_do := readiness.missing(study_site)):
+        # Raised last, so the transaction undoes the whole save.
+        items = "; ".join(item.label.lower() for item in to_do)
+        raise ValidationError({"recruitment_status": f"Not ready to recruit: {items}."})
     return study_site
 
 

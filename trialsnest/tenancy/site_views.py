@@ -12,7 +12,8 @@ from guardian.shortcuts import get_users_with_perms
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
 from trialsnest.lib.timezones import suggest_timezone, timezone_names
-from trialsnest.studies.models import StudySite
+from trialsnest.studies.models import RecruitmentStatus, StudySite
+from trialsnest.studies.readiness import readiness
 from trialsnest.tenancy import services
 from trialsnest.tenancy.forms import (
     SiteForm,
@@ -144,7 +145,12 @@ def settings_study_site_edit(request: TenantRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect("settings_study_sites")
-    context = {"form": form, "study_site": study_site}
+    context = {
+        "form": form,
+        "study_site": study_site,
+        "checklist": readiness(study_site),
+        "launching": study_site.recruitment_status == RecruitmentStatus.NOT_YET_RECRUITING,
+    }
     return render(request, "tenancy/settings_study_site_edit.html", context)
 
 
