@@ -2,14 +2,19 @@ from __future__ import annotations
 
 import csv
 import uuid
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from leads.models import Source
+from reporting.behind import MEASURES, leads_behind
 from reporting.forms import DashboardFilters
 from reporting.presenters import funnel_bars, percent, trend_value, trend_verdict
 from reporting.selectors import (
@@ -25,6 +30,7 @@ from reporting.selectors import (
 )
 from reporting.sponsor import SponsorReport, sponsor_report
 from reporting.suppression import LEGEND
+from trialsnest.audit.services import audit_record
 from trialsnest.studies.models import Study, StudySite
 from trialsnest.tenancy.gatekeepers import (
     active_membership,
@@ -38,35 +44,71 @@ from trialsnest.tenancy.models import Role
 from trialsnest.tenancy.selectors import visible_study_site_ids, visible_study_sites
 
 
+def _filters(request: TenantRequest, today: date) -> tuple[DashboardFilters, Filters | None]:
+    membership = active_membership(request)
+    form = DashboardFilters(request.GET, study_sites=visible_study_sites(membership), today=today)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    chosen = data.get("study_site")
+    ids = [chosen.pk] if chosen else visible_study_site_ids(membership)
+    return form, Filters(data["start"], data["end"], ids, data.get("source") or "")
+
+
+def _drill(form: DashboardFilters, measure: str, **overrides: str) -> str:
+    """The address of the leads behind one figure, under the page's filters."""
+    data = form.cleaned_data
+    chosen = data.get("study_site")
+    params = {
+        "start": data["start"].isoformat(),
+        "end": data["end"].isoformat(),
+        "study_site": str(chosen.code) if chosen else "",
+        "source": data.get("source") or "",
+        **overrides,
+        "measure": measure,
+    }
+    return reverse("dashboard_leads") + "?" + urlencode({k: v for k, v in params.items() if v})
+
+
 def _dashboard(request: TenantRequest) -> dict[str, Any]:
     membership = active_membership(request)
     now = timezone.now()
     today = timezone.localdate(now)
-    form = DashboardFilters(request.GET, study_sites=visible_study_sites(membership), today=today)
-    visible = visible_study_site_ids(membership)
-    if not form.is_valid():
+    form, filters = _filters(request, today)
+    if filters is None:
         return {"form": form, "invalid": True}
-    data = form.cleaned_data
-    chosen = data.get("study_site")
-    ids = [chosen.pk] if chosen else visible
-    filters = Filters(data["start"], data["end"], ids, data.get("source") or "")
+    ids = filters.study_site_ids
     org = membership.organization_id
     rows = cohort_rows(organization_id=org, filters=filters)
     total = group_figures(rows, "all").get("all", Figures())
     by_site = group_figures(rows, "study_site_id")
     by_source = group_figures(rows, "source")
     site_names = {ss.pk: ss for ss in form.study_sites}
+    bars = funnel_bars(total)
+    by_site_rows = []
+    for k, f in by_site.items():
+        ss = site_names.get(k)
+        code = str(ss.code) if ss else ""
+        cells = [(f.counts[n], _drill(form, n, study_site=code)) for n, _ in STAGES]
+        by_site_rows.append((ss, f, cells))
     trends = weekly_trends(organization_id=org, filters=filters, today=today)
     return {
         "form": form,
         "filters": filters,
         "total": total,
-        "bars": funnel_bars(total),
+        "bars": [(bar, _drill(form, name)) for bar, (name, _) in zip(bars, STAGES, strict=True)],
+        "drill": {m: _drill(form, m) for m in ("sla_missed", "stale", "closed")},
         "chart_height": 28 * len(STAGES),
         "stages": STAGES,
-        "by_site": [(site_names.get(k), f) for k, f in by_site.items()],
+        "by_site": by_site_rows,
         "by_source": [
-            (Source(k).label if k in Source.values else k, f) for k, f in by_source.items()
+            (
+                Source(k).label if k in Source.values else k,
+                f,
+                _drill(form, "received", source=k),
+                _drill(form, "handed_off", source=k),
+            )
+            for k, f in by_source.items()
         ],
         "trends": [
             (t, trend_value(t, t.this_week), trend_value(t, t.before), trend_verdict(t))
@@ -103,12 +145,49 @@ def dashboard_csv(request: TenantRequest) -> HttpResponse:
     names = [name for name, _ in STAGES]
     writer.writerow(["group", "value", *names, "closed", "sla_missed", "stale"])
     rows = [("all", "all", context["total"])]
-    rows += [("study_site", str(ss) if ss else "", f) for ss, f in context["by_site"]]
-    rows += [("source", label, f) for label, f in context["by_source"]]
+    rows += [("study_site", str(ss) if ss else "", f) for ss, f, _ in context["by_site"]]
+    rows += [("source", label, f) for label, f, *_ in context["by_source"]]
     for group, value, fig in rows:
         counts = [fig.counts[n] for n in (*names, "closed", "sla_missed", "stale")]
         writer.writerow([group, value, *counts])
     return response
+
+
+@member_required(Role.SITE_LEAD, Role.ORG_ADMIN)
+@require_GET
+def dashboard_leads(request: TenantRequest) -> HttpResponse:
+    """The leads behind one figure of the dashboard, newest first, 50 to a page."""
+    membership = active_membership(request)
+    now = timezone.now()
+    form, filters = _filters(request, timezone.localdate(now))
+    measure = request.GET.get("measure", "received")
+    if filters is None or measure not in MEASURES:
+        context = {"form": form, "invalid": True, "unknown": measure not in MEASURES}
+        return render(request, "reporting/dashboard_leads.html", context, status=422)
+    leads = leads_behind(
+        organization_id=membership.organization_id, filters=filters, measure=measure, now=now
+    )
+    rows = leads.select_related("person", "study_site__site", "study_site__study", "owner__user")
+    page = Paginator(rows.order_by("-received_at", "-id"), 50).get_page(request.GET.get("page"))
+    audit_record(
+        action="lead.listed",
+        actor=request.user,
+        organization_id=membership.organization_id,
+        object_type="lead",
+        changes={"measure": measure, "leads": [str(lead.code) for lead in page]},
+        request=request,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "filters": filters,
+        "label": MEASURES[measure],
+        "page": page,
+        "query": query.urlencode(),
+        "back": reverse("dashboard") + "?" + query.urlencode(),
+    }
+    return render(request, "reporting/dashboard_leads.html", context)
 
 
 # Sponsor portal ------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from leads.gatekeepers import get_own_bulk_change_for_user, get_saved_view_for_u
 from leads.models import ActionKind, Blocker, BulkChange, CloseReason, Lead, Source, Status
 from leads.presenters import queue_row, reason, undo_message
 from leads.signals import queue_rows_shown
-from trialsnest.audit.services import Actor
+from trialsnest.audit.services import Actor, audit_record
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Membership
@@ -132,6 +132,16 @@ def queue_search(request: TenantRequest) -> HttpResponse:
     text = form.cleaned_data["q"] if valid else ""
     now = timezone.now()
     results = [(lead, reason(lead, now)) for lead in selectors.search(membership, text)]
+    if len(text) >= 2:
+        # Who searched and which leads it showed; never what was typed (a name, a phone).
+        audit_record(
+            action="lead.searched",
+            actor=request.user,
+            organization_id=membership.organization_id,
+            object_type="lead",
+            changes={"results": len(results), "leads": [str(lead.code) for lead, _ in results]},
+            request=request,
+        )
     context = {
         "q": text,
         "results": results,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from leads.models import Person
 from tests.conftest import World, signed_in
 from tests.factories import new_lead
 from trialsnest.audit.models import AuditEvent
@@ -124,3 +125,16 @@ def test_each_view_of_a_lead_is_an_event_and_site_leads_see_who_looked(world: Wo
     text = lookers.content.decode()
     assert world.coordinator.user.email in text
     assert world.site_lead.user.email in text
+
+
+def test_a_search_is_an_event_naming_the_leads_it_showed_but_not_what_was_typed(world: World):
+    lead = new_lead(study_site=world.study_site_a, owner=world.coordinator)
+    Person.objects.filter(pk=lead.person_id).update(last_name="Quillfeather")
+    coordinator = signed_in(world.coordinator.user)
+    assert "Quillfeather" in coordinator.get("/queue/search/", {"q": "Quillfeather"}).text
+    coordinator.get("/queue/search/", {"q": "q"})  # too short to search: no event
+
+    searched = AuditEvent.objects.get(action="lead.searched")
+    assert (searched.actor, searched.organization) == (world.coordinator.user, world.org_a)
+    assert searched.changes == {"results": 1, "leads": [str(lead.code)]}
+    assert "Quillfeather" not in str(AuditEvent.objects.values_list())

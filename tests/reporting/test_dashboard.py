@@ -24,7 +24,8 @@ def test_the_dashboard_shows_the_funnel_of_the_rollups(world):
     assert "Is it improving?" in body
     assert "<svg" in body
     # All 60 leads were received within the default 90 days.
-    assert f"<td>Received</td><td>{len(leads)}</td>" in body
+    assert "<td>Received</td><td><a href=" in body
+    assert f'title="The leads behind this figure">{len(leads)}</a>' in body
 
 
 def test_the_dashboard_queries_do_not_grow_with_the_leads(world, django_assert_num_queries):

@@ -982,6 +982,15 @@ MATRIX: dict[str, list[Row]] = {
         ),
     ],
     "dashboard_csv": [Row("GET", members(coordinator=403))],
+    # The leads behind a figure; an unknown figure is a 422 that says so.
+    "dashboard_leads": [
+        Row("GET", members(coordinator=403)),
+        Row(
+            "GET",
+            members(coordinator=403, site_lead=422, admin=422, outsider=422),
+            data=lambda world: {"measure": "nothing"},
+        ),
+    ],
     "sponsor_reports": [Row("GET", SPONSOR_ONLY)],
     # The study of org A's StudySite shared with the sponsor viewer.
     "sponsor_report": [Row("GET", SPONSOR_ONLY, kwargs=_org_a_study)],
