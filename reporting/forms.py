@@ -6,6 +6,9 @@ from typing import Any
 from django import forms
 
 from leads.models import Source
+from reporting.models import SponsorUpdate
+from trialsnest.lib.forms import limit_text
+from trialsnest.lib.text import NOTE_MAX
 from trialsnest.studies.models import StudySite
 
 MAX_DAYS = 366
@@ -50,3 +53,21 @@ class DashboardFilters(forms.Form):
 
 def _label(study_site: StudySite) -> str:
     return f"{study_site.study.brief_title[:60]} · {study_site.site.name}"
+
+
+class SponsorUpdateForm(forms.ModelForm[SponsorUpdate]):
+    """The site lead's four parts of a sponsor update (the figures come from the rollups)."""
+
+    class Meta:
+        model = SponsorUpdate
+        fields = ["moved", "stalled", "decisions", "next_steps"]
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in fields}
+        help_texts = {
+            "stalled": "Say why in categories (records slow from one provider, visit capacity), "
+            "never about a person.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.Meta.fields:
+            limit_text(self.fields[name], max_length=NOTE_MAX, multiline=True)

@@ -8,8 +8,12 @@ and received_at are fixed), so refreshing a lead's cohort after it moves keeps t
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 
 # Hours from receipt to first contact: bucket i holds the leads contacted in
 # [FIRST_CONTACT_BUCKETS[i-1], FIRST_CONTACT_BUCKETS[i]) hours; the last bucket is open-ended.
@@ -60,3 +64,54 @@ class CohortWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"Cohorts refreshed to {self.moved_until:%Y-%m-%d %H:%M}"
+
+
+class UpdateStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RELEASED = "released", "Released"
+
+
+class SponsorUpdate(models.Model):
+    """A site lead's update to the sponsor on one StudySite: the aggregates of the sponsor's own
+    report and four short texts, checked for patient detail before release. A released update is
+    a version the sponsor reads as it was released (its figures are kept, suppressed)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "tenancy.Organization", models.PROTECT, related_name="+", db_index=False
+    )
+    study_site = models.ForeignKey(
+        "studies.StudySite", models.PROTECT, related_name="sponsor_updates"
+    )
+    status = models.CharField(
+        max_length=10, choices=UpdateStatus.choices, default=UpdateStatus.DRAFT
+    )
+    number = models.PositiveIntegerField(null=True, blank=True)  # 1, 2, … once released
+    moved = models.TextField("What moved", blank=True)
+    stalled = models.TextField("What stalled, and why", blank=True)
+    decisions = models.TextField("Decisions needed from the sponsor", blank=True)
+    next_steps = models.TextField("What the site will do before the next update", blank=True)
+    # The sponsor report's tables at release: [{"title", "columns", "rows": [[label, cells]]}].
+    figures = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-released_at", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study_site", "number"], name="sponsor_update_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", number__isnull=True, released_at__isnull=True)
+                | Q(status="released", number__isnull=False, released_at__isnull=False),
+                name="sponsor_update_released_has_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sponsor update {self.number or 'draft'} of {self.study_site_id}"

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from leads.models import Source
 from reporting.behind import MEASURES, leads_behind
 from reporting.forms import DashboardFilters
+from reporting.models import SponsorUpdate, UpdateStatus
 from reporting.presenters import funnel_bars, percent, trend_value, trend_verdict
 from reporting.selectors import (
     STAGES,
@@ -206,7 +207,9 @@ def sponsor_reports(request: TenantRequest) -> HttpResponse:
     return render(request, "reporting/sponsor_reports.html", {"studies": list(studies.values())})
 
 
-def _sponsor_report(request: TenantRequest, code: Any) -> tuple[Study, SponsorReport]:
+def _sponsor_report(
+    request: TenantRequest, code: Any
+) -> tuple[Study, SponsorReport, list[StudySite]]:
     sponsor = get_sponsor_membership(request)
     study_sites: list[StudySite] = list(
         sponsor_study_sites(sponsor.user)
@@ -216,7 +219,8 @@ def _sponsor_report(request: TenantRequest, code: Any) -> tuple[Study, SponsorRe
     )
     if not study_sites:
         raise Http404("Not found.")
-    return study_sites[0].study, sponsor_report(study_sites=study_sites, today=timezone.localdate())
+    report = sponsor_report(study_sites=study_sites, today=timezone.localdate())
+    return study_sites[0].study, report, study_sites
 
 
 def _uuid(code: Any) -> uuid.UUID:
@@ -229,8 +233,11 @@ def _uuid(code: Any) -> uuid.UUID:
 @sponsor_viewer_required
 @require_GET
 def sponsor_report_page(request: TenantRequest, code: Any) -> HttpResponse:
-    study, report = _sponsor_report(request, code)
-    context = {"study": study, "report": report, "legend": LEGEND}
+    study, report, study_sites = _sponsor_report(request, code)
+    updates = SponsorUpdate.objects.filter(
+        study_site__in=study_sites, status=UpdateStatus.RELEASED
+    ).select_related("study_site__site")
+    context = {"study": study, "report": report, "legend": LEGEND, "updates": updates}
     template = "reporting/sponsor_report.html"
     if request.htmx:
         template += "#tables"
@@ -240,7 +247,7 @@ def sponsor_report_page(request: TenantRequest, code: Any) -> HttpResponse:
 @sponsor_viewer_required
 @require_GET
 def sponsor_report_csv(request: TenantRequest, code: Any) -> HttpResponse:
-    study, report = _sponsor_report(request, code)
+    study, report, _ = _sponsor_report(request, code)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="report-{study.code}.csv"'
     writer = csv.writer(response)

@@ -72,6 +72,24 @@ def _org_a_study(world: World) -> dict[str, Any]:
     return {"code": world.study_site_a.study.code}
 
 
+def _org_a_sponsor_update(world: World) -> dict[str, Any]:
+    from reporting.updates import update_save
+
+    update = update_save(
+        study_site=world.study_site_a, actor=Actor(world.site_lead.user), moved="Steady."
+    )
+    return {"code": update.code}
+
+
+def _org_a_released_update(world: World) -> dict[str, Any]:
+    from reporting.models import SponsorUpdate
+    from reporting.updates import update_release
+
+    update = SponsorUpdate.objects.get(code=_org_a_sponsor_update(world)["code"])
+    update_release(update=update, actor=Actor(world.site_lead.user))
+    return {"code": update.code}
+
+
 def _org_a_material(world: World) -> dict[str, Any]:
     material = RecruitmentMaterial.objects.create(
         organization=world.org_a,
@@ -995,6 +1013,31 @@ MATRIX: dict[str, list[Row]] = {
     # The study of org A's StudySite shared with the sponsor viewer.
     "sponsor_report": [Row("GET", SPONSOR_ONLY, kwargs=_org_a_study)],
     "sponsor_report_csv": [Row("GET", SPONSOR_ONLY, kwargs=_org_a_study)],
+    # Sponsor updates: site leads draft and release them; the viewers they are shared with read
+    # released ones.
+    "sponsor_updates": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_study_site)
+    ],
+    "sponsor_update_new": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_study_site),
+        # An empty draft saves (it is released only with a part written).
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=302, admin=302, outsider=404),
+            kwargs=_org_a_study_site,
+            data=lambda world: {"moved": "Recruiting is steady.", "save": "1"},
+        ),
+    ],
+    "sponsor_update_edit": [
+        Row("GET", members(coordinator=403, outsider=404), kwargs=_org_a_sponsor_update),
+        Row(
+            "POST",
+            members(coordinator=403, site_lead=302, admin=302, outsider=404),
+            kwargs=_org_a_sponsor_update,
+            data=lambda world: {"moved": "Still steady.", "save": "1"},
+        ),
+    ],
+    "sponsor_update": [Row("GET", SPONSOR_ONLY, kwargs=_org_a_released_update)],
 }
 
 
