@@ -6,10 +6,11 @@ from typing import Any
 from django import forms
 
 from leads.models import Source
-from reporting.models import SponsorUpdate
-from trialsnest.lib.forms import limit_text
+from reporting.models import ReviewMetric, SponsorUpdate
+from trialsnest.lib.forms import PlainTextField, limit_text
 from trialsnest.lib.text import NOTE_MAX
 from trialsnest.studies.models import StudySite
+from trialsnest.tenancy.models import Membership
 
 MAX_DAYS = 366
 
@@ -71,3 +72,24 @@ class SponsorUpdateForm(forms.ModelForm[SponsorUpdate]):
         super().__init__(*args, **kwargs)
         for name in self.Meta.fields:
             limit_text(self.fields[name], max_length=NOTE_MAX, multiline=True)
+
+
+class ActionItemForm(forms.Form):
+    title = PlainTextField(max_length=200, label="Action")
+    owner = forms.ModelChoiceField(queryset=Membership.objects.none(), label="Owner")
+    due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    metric = forms.ChoiceField(
+        choices=ReviewMetric.choices,
+        label="Measure to look at again",
+        help_text="Next week's review shows how it moved.",
+    )
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner: Any = self.fields["owner"]
+        owner.queryset = (
+            Membership.objects.filter(organization_id=membership.organization_id, is_active=True)
+            .select_related("user")
+            .order_by("user__first_name", "user__email")
+        )
+        owner.label_from_instance = lambda m: m.user.get_full_name() or m.user.email

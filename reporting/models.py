@@ -115,3 +115,66 @@ class SponsorUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"Sponsor update {self.number or 'draft'} of {self.study_site_id}"
+
+
+class ReviewMetric(models.TextChoices):
+    """The headline measures of "Is it improving?" an action item can promise to move."""
+
+    RECEIVED = "received", "Leads received"
+    CONTACTED = "contacted", "Contacted"
+    SLA_MISSED = "sla_missed", "First contact SLA missed"
+    HANDED_OFF = "handed_off", "Handed off"
+    STALE = "stale", "Stale"
+
+
+class Review(models.Model):
+    """An organization's weekly review of one week (its Monday), made with its first action."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "tenancy.Organization", models.PROTECT, related_name="+", db_index=False
+    )
+    week_start = models.DateField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-week_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "week_start"], name="review_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of the week of {self.week_start}"
+
+
+class ActionItem(models.Model):
+    """What a review decided: a named owner, a due date and the measure to look at again."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "tenancy.Organization", models.PROTECT, related_name="+", db_index=False
+    )
+    review = models.ForeignKey(Review, models.CASCADE, related_name="items")
+    owner = models.ForeignKey("tenancy.Membership", models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    due_on = models.DateField()
+    metric = models.CharField(max_length=20, choices=ReviewMetric.choices)
+    # The metric's value for the last full week when the item was made (a rate, or a count).
+    baseline = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [
+            models.Index(
+                fields=["owner", "due_on"], name="action_item_open", condition=Q(done_at=None)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

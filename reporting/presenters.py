@@ -46,3 +46,10 @@ def trend_verdict(trend: Trend) -> str:
     if not trend.beyond_noise:
         return f"{trend.direction}, within week-to-week noise"
     return f"{trend.direction}, {'better' if better else 'worse'} beyond noise"
+
+
+def metric_value(metric: str, value: float | None) -> str:
+    """A headline measure as "Is it improving?" shows it: a count of leads, or a share."""
+    if value is None:
+        return "—"
+    return f"{value:.0f}" if metric == "received" else f"{100 * value:.0f}%"

@@ -2,12 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reporting import update_views, views
+from reporting import review_views, update_views, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/export.csv", views.dashboard_csv, name="dashboard_csv"),
     path("dashboard/leads/", views.dashboard_leads, name="dashboard_leads"),
+    path("reviews/", review_views.weekly_review, name="weekly_review"),
+    path(
+        "reviews/actions/<uuid:code>/done/",
+        review_views.action_item_mark_done,
+        name="action_item_done",
+    ),
     path("reports/", views.sponsor_reports, name="sponsor_reports"),
     path(
         "study-sites/<uuid:code>/sponsor-updates/",

@@ -22,6 +22,7 @@ from leads.forms import BulkForm, SavedViewForm, SearchForm
 from leads.gatekeepers import get_own_bulk_change_for_user, get_saved_view_for_user
 from leads.models import ActionKind, Blocker, BulkChange, CloseReason, Lead, Source, Status
 from leads.presenters import queue_row, reason, undo_message
+from leads.queue_notes import queue_notes
 from leads.signals import queue_rows_shown
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.tenancy.gatekeepers import active_membership, member_required
@@ -115,6 +116,7 @@ def queue(request: TenantRequest) -> HttpResponse:
         statuses=[(s, Status(s).label) for s in Status.values if s not in ("handed_off", "closed")],
         blockers=Blocker.choices,
         bulk_form=BulkForm(membership=membership),
+        notes=queue_notes(membership),
         action_kinds=ActionKind.choices,
         close_reasons=CloseReason.choices,
     )

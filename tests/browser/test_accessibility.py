@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page
 
 from leads import services
@@ -92,7 +93,17 @@ def test_the_team_page_has_no_serious_violations(sized_page, live_server, world,
 
     page.goto(f"{live_server.url}/team/")
     _check(page, found)
+    # An action of the weekly review, owned by the site lead: on their queue too.
+    page.goto(f"{live_server.url}/reviews/")
+    page.get_by_label("Action").fill("Ask the lab about the slow records")
+    page.get_by_label("Owner").select_option(label=world.site_lead.user.get_full_name())
+    page.get_by_label("Due").fill(timezone.localdate().isoformat())
+    page.get_by_role("button", name="Save the action").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Ask the lab about the slow records").is_visible()
+    _check(page, found)
     page.goto(f"{live_server.url}/queue/")
+    assert page.get_by_role("heading", name="Your actions from the weekly review").is_visible()
     _check(page, found)
     page.goto(f"{live_server.url}/leads/{lead.code}/")  # viewed: the audit log has a row
     page.goto(f"{live_server.url}/audit/")

@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -88,6 +89,21 @@ def _org_a_released_update(world: World) -> dict[str, Any]:
     update = SponsorUpdate.objects.get(code=_org_a_sponsor_update(world)["code"])
     update_release(update=update, actor=Actor(world.site_lead.user))
     return {"code": update.code}
+
+
+def _org_a_action_item(world: World) -> dict[str, Any]:
+    """An action of org A's weekly review, owned by its coordinator."""
+    from reporting.reviews import action_item_add
+
+    item = action_item_add(
+        membership=world.site_lead,
+        owner=world.coordinator,
+        title="Call the radio leads back",
+        due_on=timezone.localdate(),
+        metric="contacted",
+        actor=Actor(world.site_lead.user),
+    )
+    return {"code": item.code}
 
 
 def _org_a_material(world: World) -> dict[str, Any]:
@@ -1007,6 +1023,24 @@ MATRIX: dict[str, list[Row]] = {
             "GET",
             members(coordinator=403, site_lead=422, admin=422, outsider=422),
             data=lambda world: {"measure": "nothing"},
+        ),
+    ],
+    # The weekly review; an empty action form is told its errors (422).
+    "weekly_review": [
+        Row("GET", SITE_LEAD_PAGE),
+        Row("POST", members(coordinator=403, site_lead=422, admin=422, outsider=422)),
+    ],
+    "action_item_done": [
+        Row("GET", MEMBER_ACTION_GET, kwargs=_org_a_action_item),
+        Row(
+            "POST",
+            members(
+                coordinator=To("/queue/"),
+                site_lead=To("/queue/"),
+                admin=To("/queue/"),
+                outsider=404,
+            ),
+            kwargs=_org_a_action_item,
         ),
     ],
     "sponsor_reports": [Row("GET", SPONSOR_ONLY)],
