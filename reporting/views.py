@@ -18,6 +18,7 @@ from reporting.behind import MEASURES, leads_behind
 from reporting.forms import DashboardFilters
 from reporting.models import SponsorUpdate, UpdateStatus
 from reporting.presenters import funnel_bars, percent, trend_value, trend_verdict
+from reporting.review import last_review_at, movement
 from reporting.selectors import (
     STAGES,
     Figures,
@@ -86,6 +87,7 @@ def _dashboard(request: TenantRequest) -> dict[str, Any]:
     by_source = group_figures(rows, "source")
     site_names = {ss.pk: ss for ss in form.study_sites}
     bars = funnel_bars(total)
+    since = last_review_at(organization_id=org, now=now)
     by_site_rows = []
     for k, f in by_site.items():
         ss = site_names.get(k)
@@ -117,6 +119,8 @@ def _dashboard(request: TenantRequest) -> dict[str, Any]:
         ],
         "owners": open_work_by_owner(organization_id=org, study_site_ids=ids, now=now),
         "lanes": lanes(organization_id=org, study_site_ids=ids, now=now),
+        "changed_since": since,
+        "changed": movement(organization_id=org, study_site_ids=ids, since=since, now=now),
         "waits": longest_waits(organization_id=org, study_site_ids=ids),
         "median_first_contact": total.hours_percentile(0.5),
         "p90_first_contact": total.hours_percentile(0.9),

@@ -96,3 +96,38 @@ def test_the_last_full_week_is_compared_with_the_four_before(world):
     assert received.before == 5
     assert received.direction == "up"
     assert received.beyond_noise
+
+
+def test_the_dashboard_says_what_changed_since_the_last_review(world):
+    from datetime import timedelta
+
+    from leads.models import CloseReason, Lead, Status
+    from reporting.models import Review
+    from tests.factories import new_lead
+
+    now = timezone.now()
+    Review.objects.create(
+        organization=world.org_a, week_start=now.date(), created_by=world.site_lead.user
+    )
+    Review.objects.filter(organization=world.org_a).update(created_at=now - timedelta(days=3))
+    before = new_lead(study_site=world.study_site_a)  # moved before the review: not counted
+    Lead.objects.filter(pk=before.pk).update(
+        status=Status.CONTACTING,
+        status_changed_at=now - timedelta(days=5),
+        last_movement_at=now - timedelta(days=5),
+    )
+    after = new_lead(study_site=world.study_site_a)
+    Lead.objects.filter(pk=after.pk).update(
+        status=Status.CLOSED,
+        close_reason=CloseReason.UNREACHABLE,
+        status_changed_at=now - timedelta(days=1),
+        last_movement_at=now - timedelta(days=1),
+        next_action="",
+        next_action_due_at=None,
+    )
+    marked = new_lead(study_site=world.study_site_a)
+    Lead.objects.filter(pk=marked.pk).update(stale_marked_at=now - timedelta(hours=5))
+    body = signed_in(world.site_lead.user).get("/dashboard/").content.decode()
+    assert "What changed since the last review" in body
+    changed = body.split("What changed since the last review")[1].split("</table>")[0]
+    assert "<td>0</td><td>0</td><td>1</td><td>Unreachable: 1</td>" in changed
