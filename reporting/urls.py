@@ -8,6 +8,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/export.csv", views.dashboard_csv, name="dashboard_csv"),
     path("dashboard/leads/", views.dashboard_leads, name="dashboard_leads"),
+    path("dashboard/changes/", views.dashboard_changes, name="dashboard_changes"),
     path("reviews/", review_views.weekly_review, name="weekly_review"),
     path(
         "reviews/actions/<uuid:code>/done/",

@@ -105,6 +105,9 @@ def test_the_team_page_has_no_serious_violations(sized_page, live_server, world,
     page.goto(f"{live_server.url}/queue/")
     assert page.get_by_role("heading", name="Your actions from the weekly review").is_visible()
     _check(page, found)
+    page.goto(f"{live_server.url}/dashboard/")  # what changed since the review loads after it
+    page.get_by_role("columnheader", name="Newly marked stale").wait_for()
+    _check(page, found)
     page.goto(f"{live_server.url}/leads/{lead.code}/")  # viewed: the audit log has a row
     page.goto(f"{live_server.url}/audit/")
     _check(page, found)

@@ -1016,6 +1016,7 @@ MATRIX: dict[str, list[Row]] = {
         ),
     ],
     "dashboard_csv": [Row("GET", members(coordinator=403))],
+    "dashboard_changes": [Row("GET", members(coordinator=403))],
     # The leads behind a figure; an unknown figure is a 422 that says so.
     "dashboard_leads": [
         Row("GET", members(coordinator=403)),
