@@ -378,12 +378,6 @@ class Lead(models.Model):
                 condition=OPEN_Q,
             ),
             models.Index(fields=["organization", "sla_due_at"], name="lead_sla", condition=OPEN_Q),
-            # What changed since the last review (reporting/review.py): leads newly marked stale.
-            models.Index(
-                fields=["organization", "stale_marked_at"],
-                name="lead_stale_marked",
-                condition=Q(stale_marked_at__isnull=False),
-            ),
             # The handoff API (leads/api/handoffs.py): handed-off leads by cursor, a small share.
             models.Index(
                 fields=["organization", "handed_off_at", "code"],
