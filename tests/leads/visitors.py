@@ -7,6 +7,7 @@ one test's (or one earlier run's) submissions from counting against another's.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from typing import Any
 
@@ -17,7 +18,8 @@ from trialsnest.studies.models import StudySite
 
 
 def fresh_address() -> str:
-    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+    """A new visitor's IPv6 address, written as the app stores it (no leading zeros)."""
+    return str(ipaddress.IPv6Address(f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"))
 
 
 class Visitor(Client):
