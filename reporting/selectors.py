@@ -26,6 +26,12 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("handed_off", "Handed off"),
 )
 COUNTS = (*(name for name, _ in STAGES), "closed", "open", "sla_missed", "stale")
+# What the open-lead counts count: a column of the lead_counts index, never null, so that the
+# lanes (status and stale_at, both in that index) are an index-only scan. Open work per owner and
+# the longest waits also read owner, first contact and status-change times, which it does not
+# hold: widening it made them index-only too (the dashboard from 300 to 115-130 ms at 1M leads)
+# but slowed the queue's counts at the largest site (143 to 196-213 ms), so it stays narrow.
+_IN_INDEX = "study_site"
 
 
 @dataclass(frozen=True)
@@ -177,10 +183,12 @@ def open_work_by_owner(
         dict(r)
         for r in leads.values("owner_id", "owner__user__email", "owner__user__first_name")
         .annotate(
-            open=Count("id"),
-            due=Count("id", filter=Q(next_action_due_at__lte=now)),
-            sla_overdue=Count("id", filter=Q(first_contact_at__isnull=True, sla_due_at__lt=now)),
-            stale=Count("id", filter=Q(stale_at__lte=now)),
+            open=Count(_IN_INDEX),
+            due=Count(_IN_INDEX, filter=Q(next_action_due_at__lte=now)),
+            sla_overdue=Count(
+                _IN_INDEX, filter=Q(first_contact_at__isnull=True, sla_due_at__lt=now)
+            ),
+            stale=Count(_IN_INDEX, filter=Q(stale_at__lte=now)),
         )
         .order_by("-open")
     ]
@@ -194,10 +202,10 @@ def lanes(*, organization_id: int, study_site_ids: list[int] | None, now: Any) -
         leads = leads.filter(study_site_id__in=study_site_ids)
     stalled = Q(stale_at__lte=now)
     return leads.aggregate(
-        new=Count("id", filter=Q(status="new") & ~stalled),
-        active=Count("id", filter=~Q(status__in=["new", "visit_scheduled"]) & ~stalled),
-        stalled=Count("id", filter=stalled),
-        scheduled=Count("id", filter=Q(status="visit_scheduled") & ~stalled),
+        new=Count(_IN_INDEX, filter=Q(status="new") & ~stalled),
+        active=Count(_IN_INDEX, filter=~Q(status__in=["new", "visit_scheduled"]) & ~stalled),
+        stalled=Count(_IN_INDEX, filter=stalled),
+        scheduled=Count(_IN_INDEX, filter=Q(status="visit_scheduled") & ~stalled),
     )
 
 
@@ -225,7 +233,7 @@ def longest_waits(
     rows = {
         r["status"]: r
         for r in leads.values("status").annotate(
-            waiting=Count("id"), since=Min("status_changed_at")
+            waiting=Count(_IN_INDEX), since=Min("status_changed_at")
         )
     }
     return [
