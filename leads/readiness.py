@@ -9,13 +9,9 @@ from django.utils import timezone
 
 from leads.models import Policy, RecruitmentMaterial
 from trialsnest.studies.models import StudySite
-from trialsnest.studies.readiness import Item, readiness_check
+from trialsnest.studies.readiness import Item, counted, readiness_check
 from trialsnest.tenancy.models import Role
 from trialsnest.tenancy.selectors import members_who_see
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @readiness_check("owners", order=10)
@@ -24,7 +20,7 @@ def owners(study_site: StudySite) -> Item:
     return Item(
         label="Coordinators to own its new leads",
         done=coordinators > 0,
-        detail=f"{_plural(coordinators, 'coordinator')} {'takes' if coordinators == 1 else 'take'} "
+        detail=f"{counted(coordinators, 'coordinator')} {'takes' if coordinators == 1 else 'take'} "
         "its new leads in turn"
         if coordinators
         else "No active coordinator can see it: new leads would fall to a site lead",
@@ -74,7 +70,7 @@ def materials(study_site: StudySite) -> Item:
     return Item(
         label="Approved recruitment materials",
         done=approved > 0,
-        detail=f"{_plural(approved, 'approved material')} in date"
+        detail=f"{counted(approved, 'approved material')} in date"
         if approved
         else "No IRB-approved material in date for this study",
         fix_url=reverse("materials"),

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from records.models import RecordRequirement
 from trialsnest.studies.models import StudySite
-from trialsnest.studies.readiness import Item, readiness_check
+from trialsnest.studies.readiness import Item, counted, readiness_check
 
 
 @readiness_check("records", order=50)
@@ -15,7 +15,7 @@ def records(study_site: StudySite) -> Item:
     return Item(
         label="A records checklist",
         done=items > 0,
-        detail=f"{items} item{'' if items == 1 else 's'} to collect before scheduling"
+        detail=f"{counted(items, 'item')} to collect before scheduling"
         if items
         else "No records are listed: leads would skip straight to scheduling",
         fix_url=reverse("records_checklist", kwargs={"code": study_site.code}),

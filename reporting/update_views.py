@@ -6,9 +6,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from reporting.forms import SponsorUpdateForm
@@ -79,18 +79,22 @@ def _edit(
     if request.method == "POST" and form.is_valid():
         actor = Actor.of(request)
         try:
-            update = update_save(
-                study_site=study_site, actor=actor, update=update, **form.cleaned_data
-            )
-            if request.POST.get("release"):
-                update = update_release(update=update, actor=actor)
-                messages.success(request, f"Update {update.number} released to the sponsor.")
-                return redirect("sponsor_updates", code=study_site.code)
+            # One transaction: a refused release leaves no draft behind that the page, still
+            # at its old address, would then save a second time.
+            with transaction.atomic():
+                saved = update_save(
+                    study_site=study_site, actor=actor, update=update, **form.cleaned_data
+                )
+                if request.POST.get("release"):
+                    saved = update_release(update=saved, actor=actor)
         except ValidationError as error:
             add_errors(form, error)
         else:
+            if saved.number:
+                messages.success(request, f"Update {saved.number} released to the sponsor.")
+                return redirect("sponsor_updates", code=study_site.code)
             messages.success(request, "Draft saved. The sponsor sees nothing until you release it.")
-            return redirect("sponsor_update_edit", code=update.code)
+            return redirect("sponsor_update_edit", code=saved.code)
     context = {
         "form": form,
         "study_site": study_site,
@@ -102,7 +106,7 @@ def _edit(
 
 
 def _shown(update: SponsorUpdate, *, staff: bool) -> dict[str, Any]:
-    return {"update": update, "staff": staff, "legend": LEGEND, "now": timezone.now()}
+    return {"update": update, "staff": staff, "legend": LEGEND}
 
 
 @sponsor_viewer_required

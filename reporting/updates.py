@@ -6,23 +6,22 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from guardian.shortcuts import get_users_with_perms
 
 from reporting.models import SponsorUpdate, UpdateStatus
 from reporting.patient_detail import findings
 from reporting.sponsor import Table, sponsor_report
 from reporting.suppression import HIDDEN
-from trialsnest.accounts.models import User
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.text import NOTE_MAX
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.gatekeepers import sponsor_study_sites
+from trialsnest.tenancy.selectors import report_viewers
 
 TEXTS = ("moved", "stalled", "decisions", "next_steps")
 TEXT_MAX = NOTE_MAX
@@ -35,12 +34,9 @@ def update_figures(study_site: StudySite, today: date | None = None) -> list[dic
     viewer's report, would give another site's hidden count away; the weekly trend, which the
     report has for all sites together only, stays out for the same reason."""
     today = today or timezone.localdate()
-    viewers = get_users_with_perms(
-        study_site, only_with_perms_in=["view_studysite_reports"], with_superusers=False
-    )
     reports = []
-    for viewer in viewers:
-        shared = sponsor_study_sites(cast(User, viewer)).filter(study_id=study_site.study_id)
+    for viewer in report_viewers(study_site):
+        shared = sponsor_study_sites(viewer).filter(study_id=study_site.study_id)
         sites = list(shared.select_related("site", "study").order_by("site__name", "pk"))
         reports.append((sponsor_report(study_sites=sites, today=today), sites.index(study_site)))
     if not reports:  # nobody to read it yet: as a report of this StudySite alone

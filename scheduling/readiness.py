@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from scheduling.models import VisitType, WeeklyHours
 from trialsnest.studies.models import StudySite
-from trialsnest.studies.readiness import Item, readiness_check
+from trialsnest.studies.readiness import Item, counted, readiness_check
 
 
 @readiness_check("scheduling", order=55)
@@ -23,7 +23,7 @@ def scheduling(study_site: StudySite) -> Item:
         "weekly" if WeeklyHours.objects.filter(site_id=study_site.site_id).exists() else "business"
     )
     detail = (
-        f"{bookable} visit type{'' if bookable == 1 else 's'}, in the site's {hours} hours"
+        f"{counted(bookable, 'visit type')}, in the site's {hours} hours"
         if bookable
         else "No visit type whose rooms, staff and equipment are all in service"
     )

@@ -200,3 +200,13 @@ def test_a_sites_figures_hide_what_the_viewers_report_hides(world: World):
     assert cells[0] == HIDDEN  # received: 15, hidden as it is in the viewer's report
     page = signed_in(world.sponsor_viewer).get(f"/reports/updates/{update.code}/")
     assert "<td>15</td>" not in page.content.decode()
+
+
+def test_a_refused_release_of_a_new_update_keeps_no_draft(world: World):
+    site_lead = signed_in(world.site_lead.user)
+    url = f"/study-sites/{world.study_site_a.code}/sponsor-updates/new/"
+    empty = dict.fromkeys(TEXT, "")
+    refused = site_lead.post(url, {**empty, "release": "1"})
+    assert refused.status_code == 200
+    assert "Write at least one part of the update" in html.unescape(refused.content.decode())
+    assert not SponsorUpdate.objects.exists()  # a second try from the same page makes one

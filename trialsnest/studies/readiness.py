@@ -40,6 +40,11 @@ def readiness_check(name: str, order: int) -> Callable[[Check], Check]:
     return register
 
 
+def counted(n: int, thing: str) -> str:
+    """ "1 coordinator", "3 coordinators": how the items' details count."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
 def readiness(study_site: StudySite) -> list[Item]:
     return [check(study_site) for _, check in sorted(_CHECKS.values(), key=lambda c: c[0])]
 
@@ -50,18 +55,15 @@ def missing(study_site: StudySite) -> list[Item]:
 
 @readiness_check("sponsor_update", order=90)
 def _sponsor_viewers(study_site: StudySite) -> Item:
-    # Who reads the sponsor's reports of this StudySite (and so its sponsor updates).
-    from guardian.shortcuts import get_users_with_perms
+    # Who reads the sponsor's reports of this StudySite (and so its sponsor updates). Imported
+    # here: tenancy's selectors import the studies models this module sits beside.
+    from trialsnest.tenancy.selectors import report_viewers
 
-    viewers = len(
-        get_users_with_perms(
-            study_site, only_with_perms_in=["view_studysite_reports"], with_superusers=False
-        )
-    )
+    viewers = report_viewers(study_site).count()
     return Item(
         label="Who receives the sponsor update",
         done=viewers > 0,
-        detail=f"Shared with {viewers} sponsor viewer{'s' if viewers != 1 else ''}"
+        detail=f"Shared with {counted(viewers, 'sponsor viewer')}"
         if viewers
         else "Its reports are shared with no sponsor viewer yet",
         fix_url=reverse("settings_study_site_edit", kwargs={"code": study_site.code})

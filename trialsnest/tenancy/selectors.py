@@ -7,12 +7,24 @@ those sites, and a restriction to StudySites admits those; both add up.
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from typing import cast
 
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from guardian.shortcuts import get_users_with_perms
+
+from trialsnest.accounts.models import User
 from trialsnest.studies.models import StudySite
 from trialsnest.tenancy.models import Membership, Organization, Role, Site
 
 VISIBLE_IDS = "_visible_study_site_ids"
+
+
+def report_viewers(study_site: StudySite) -> QuerySet[User]:
+    """The sponsor viewers this StudySite's aggregate reports (and updates) are shared with."""
+    viewers = get_users_with_perms(
+        study_site, only_with_perms_in=["view_studysite_reports"], with_superusers=False
+    )
+    return cast("QuerySet[User]", viewers)  # a list only with attach_perms, not asked for
 
 
 def visible_study_sites(membership: Membership) -> QuerySet[StudySite]:

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from trialsnest.accounts.models import User
 from trialsnest.audit.services import Actor, audit_record, changed_fields
@@ -24,6 +24,7 @@ from trialsnest.studies import readiness
 from trialsnest.studies.models import RecruitmentStatus, Study, StudySite
 from trialsnest.studies.signals import recruitment_status_changed
 from trialsnest.tenancy.models import Membership, Organization, Role, Site
+from trialsnest.tenancy.selectors import report_viewers
 
 SITE_FIELDS = (
     "name",
@@ -288,7 +289,7 @@ def study_site_share(
         membership = getattr(viewer, "sponsor_membership", None)
         if membership is None or membership.sponsor_id != sponsor_id:
             raise ValidationError("Reports can only be shared with the study sponsor's viewers.")
-    current = set(get_users_with_perms(study_site, only_with_perms_in=["view_studysite_reports"]))
+    current = set(report_viewers(study_site))
     wanted = set(viewers)
     for user in wanted - current:
         assign_perm(REPORT_PERMISSION, user, study_site)

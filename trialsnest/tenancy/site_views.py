@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
-from guardian.shortcuts import get_users_with_perms
 
 from trialsnest.audit.services import Actor
 from trialsnest.lib.forms import add_errors
@@ -28,6 +27,7 @@ from trialsnest.tenancy.gatekeepers import (
 )
 from trialsnest.tenancy.http import TenantRequest
 from trialsnest.tenancy.models import Role, Site
+from trialsnest.tenancy.selectors import report_viewers
 
 ADMIN = Role.ORG_ADMIN
 
@@ -126,7 +126,7 @@ def settings_study_site_new(request: TenantRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def settings_study_site_edit(request: TenantRequest, code: str) -> HttpResponse:
     study_site = get_study_site_for_user(request, code)
-    shared = get_users_with_perms(study_site, only_with_perms_in=["view_studysite_reports"])
+    shared = report_viewers(study_site)
     form = StudySiteEditForm(
         request.POST or None, instance=study_site, initial={"sponsor_viewers": shared}
     )
