@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncWeek
 
 from leads.models import OPEN_STATUSES, Lead
 from reporting.models import FIRST_CONTACT_BUCKETS, DailyCohort
+from trialsnest.tenancy.models import Membership
 
 # The funnel, in order: (rollup column, label).
 STAGES: tuple[tuple[str, str], ...] = (
@@ -26,11 +27,11 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("handed_off", "Handed off"),
 )
 COUNTS = (*(name for name, _ in STAGES), "closed", "open", "sla_missed", "stale")
-# What the open-lead counts count: a column of the lead_counts index, never null, so that the
-# lanes (status and stale_at, both in that index) are an index-only scan. Open work per owner and
-# the longest waits also read owner, first contact and status-change times, which it does not
-# hold: widening it made them index-only too (the dashboard from 300 to 115-130 ms at 1M leads)
-# but slowed the queue's counts at the largest site (143 to 196-213 ms), so it stays narrow.
+# What the open-lead counts count: a column of the lead_counts index, never null. The summary of
+# the open leads also reads owner, first contact and status-change times, which that index does
+# not hold: widening it made the read index-only (the dashboard from 300 to 115-130 ms at 1M
+# leads) but slowed the queue's counts at the largest site (143 to 196-213 ms), so it stays
+# narrow, and the summary reads the leads once for all its figures instead.
 _IN_INDEX = "study_site"
 
 
@@ -172,43 +173,6 @@ def weekly_trends(*, organization_id: int, filters: Filters, today: date) -> lis
     return trends
 
 
-def open_work_by_owner(
-    *, organization_id: int, study_site_ids: list[int] | None, now: Any
-) -> list[dict[str, Any]]:
-    """Open leads and work due now per owner: one grouped query over the open leads."""
-    leads = Lead.objects.filter(organization_id=organization_id, status__in=OPEN_STATUSES)
-    if study_site_ids is not None:
-        leads = leads.filter(study_site_id__in=study_site_ids)
-    rows: list[dict[str, Any]] = [
-        dict(r)
-        for r in leads.values("owner_id", "owner__user__email", "owner__user__first_name")
-        .annotate(
-            open=Count(_IN_INDEX),
-            due=Count(_IN_INDEX, filter=Q(next_action_due_at__lte=now)),
-            sla_overdue=Count(
-                _IN_INDEX, filter=Q(first_contact_at__isnull=True, sla_due_at__lt=now)
-            ),
-            stale=Count(_IN_INDEX, filter=Q(stale_at__lte=now)),
-        )
-        .order_by("-open")
-    ]
-    return rows
-
-
-def lanes(*, organization_id: int, study_site_ids: list[int] | None, now: Any) -> dict[str, int]:
-    """Open leads kept apart: new, active, stalled (past stale_at), scheduled. One query."""
-    leads = Lead.objects.filter(organization_id=organization_id, status__in=OPEN_STATUSES)
-    if study_site_ids is not None:
-        leads = leads.filter(study_site_id__in=study_site_ids)
-    stalled = Q(stale_at__lte=now)
-    return leads.aggregate(
-        new=Count(_IN_INDEX, filter=Q(status="new") & ~stalled),
-        active=Count(_IN_INDEX, filter=~Q(status__in=["new", "visit_scheduled"]) & ~stalled),
-        stalled=Count(_IN_INDEX, filter=stalled),
-        scheduled=Count(_IN_INDEX, filter=Q(status="visit_scheduled") & ~stalled),
-    )
-
-
 # Who owns the next step while a lead waits at a stage (DESIGN.md's statuses).
 NEXT_STEP_OWNER: dict[str, str] = {
     "new": "coordinator",
@@ -221,22 +185,66 @@ NEXT_STEP_OWNER: dict[str, str] = {
 }
 
 
-def longest_waits(
-    *, organization_id: int, study_site_ids: list[int] | None
-) -> list[dict[str, Any]]:
-    """Per open stage: how many wait there and since when the longest has (one query)."""
-    from django.db.models import Min
-
+def open_leads_summary(
+    *, organization_id: int, study_site_ids: list[int] | None, now: Any
+) -> dict[str, Any]:
+    """The open leads three ways, from one grouped read of them (by owner and status): open
+    work per owner ("owners"), the lanes ("lanes": new, active, stalled past stale_at,
+    scheduled) and per open stage how many wait and since when the longest has ("waits").
+    One pass over the leads, then the owners' names: two queries."""
     leads = Lead.objects.filter(organization_id=organization_id, status__in=OPEN_STATUSES)
     if study_site_ids is not None:
         leads = leads.filter(study_site_id__in=study_site_ids)
-    rows = {
-        r["status"]: r
-        for r in leads.values("status").annotate(
-            waiting=Count(_IN_INDEX), since=Min("status_changed_at")
+    groups = leads.values("owner_id", "status").annotate(
+        open=Count(_IN_INDEX),
+        due=Count(_IN_INDEX, filter=Q(next_action_due_at__lte=now)),
+        sla_overdue=Count(_IN_INDEX, filter=Q(first_contact_at__isnull=True, sla_due_at__lt=now)),
+        stale=Count(_IN_INDEX, filter=Q(stale_at__lte=now)),
+        since=Min("status_changed_at"),
+    )
+    owners: dict[int | None, dict[str, Any]] = {}
+    stages: dict[str, dict[str, Any]] = {}
+    for g in groups:
+        owner = owners.setdefault(
+            g["owner_id"], {"owner_id": g["owner_id"], "open": 0, "due": 0, "sla_overdue": 0,
+                            "stale": 0}
+        )  # fmt: skip
+        for name in ("open", "due", "sla_overdue", "stale"):
+            owner[name] += g[name]
+        stage = stages.setdefault(g["status"], {"waiting": 0, "stale": 0, "since": None})
+        stage["waiting"] += g["open"]
+        stage["stale"] += g["stale"]
+        if stage["since"] is None or (g["since"] is not None and g["since"] < stage["since"]):
+            stage["since"] = g["since"]
+    names = {
+        m["pk"]: m
+        for m in Membership.objects.filter(pk__in=[pk for pk in owners if pk is not None]).values(
+            "pk", "user__email", "user__first_name"
         )
     }
-    return [
-        {"status": s, "owner": NEXT_STEP_OWNER[s], **rows.get(s, {"waiting": 0, "since": None})}
-        for s in OPEN_STATUSES
-    ]
+    for pk, owner in owners.items():
+        name = names.get(pk, {}) if pk is not None else {}
+        owner["owner__user__email"] = name.get("user__email")
+        owner["owner__user__first_name"] = name.get("user__first_name")
+
+    def fresh(*statuses: str) -> int:  # open and not past stale_at
+        return sum(stages[s]["waiting"] - stages[s]["stale"] for s in statuses if s in stages)
+
+    return {
+        "owners": sorted(owners.values(), key=lambda o: -o["open"]),
+        "lanes": {
+            "new": fresh("new"),
+            "active": fresh(*(s for s in OPEN_STATUSES if s not in ("new", "visit_scheduled"))),
+            "stalled": sum(stage["stale"] for stage in stages.values()),
+            "scheduled": fresh("visit_scheduled"),
+        },
+        "waits": [
+            {
+                "status": s,
+                "owner": NEXT_STEP_OWNER[s],
+                "waiting": stages.get(s, {}).get("waiting", 0),
+                "since": stages.get(s, {}).get("since"),
+            }
+            for s in OPEN_STATUSES
+        ],
+    }

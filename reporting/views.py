@@ -25,9 +25,7 @@ from reporting.selectors import (
     Filters,
     cohort_rows,
     group_figures,
-    lanes,
-    longest_waits,
-    open_work_by_owner,
+    open_leads_summary,
     weekly_trends,
 )
 from reporting.sponsor import SponsorReport, sponsor_report
@@ -116,9 +114,7 @@ def _dashboard(request: TenantRequest) -> dict[str, Any]:
             (t, trend_value(t, t.this_week), trend_value(t, t.before), trend_verdict(t))
             for t in trends
         ],
-        "owners": open_work_by_owner(organization_id=org, study_site_ids=ids, now=now),
-        "lanes": lanes(organization_id=org, study_site_ids=ids, now=now),
-        "waits": longest_waits(organization_id=org, study_site_ids=ids),
+        **open_leads_summary(organization_id=org, study_site_ids=ids, now=now),
         "median_first_contact": total.hours_percentile(0.5),
         "p90_first_contact": total.hours_percentile(0.9),
         "sla_share": percent(total.counts["sla_missed"], total.counts["received"]),

@@ -132,3 +132,56 @@ def test_the_dashboard_says_what_changed_since_the_last_review(world):
     assert 'hx-get="/dashboard/changes/?' in page  # loaded after the page
     changed = client.get("/dashboard/changes/", headers={"HX-Request": "true"}).content.decode()
     assert "<td>0</td><td>0</td><td>1</td><td>Unreachable: 1</td>" in changed
+
+
+def test_the_open_leads_summary_counts_each_lead_where_the_leads_say(world):
+    """Owners, lanes and longest waits come from one read; each figure is what counting the
+    leads one by one gives."""
+    from leads.models import OPEN_STATUSES, Lead
+    from reporting.selectors import open_leads_summary
+
+    now = timezone.now()
+    spread_leads(study_site=world.study_site_a, owner=world.coordinator, n=40, now=now)
+    spread_leads(study_site=world.study_site_a2, owner=world.site_lead, n=30, now=now, seed=5)
+    summary = open_leads_summary(organization_id=world.org_a.pk, study_site_ids=None, now=now)
+    open_leads = list(Lead.objects.filter(organization_id=world.org_a.pk, status__in=OPEN_STATUSES))
+    stalled = [lead for lead in open_leads if lead.stale_at and lead.stale_at <= now]
+    assert summary["lanes"] == {
+        "new": sum(1 for x in open_leads if x.status == "new" and x not in stalled),
+        "active": sum(
+            1 for x in open_leads
+            if x.status not in ("new", "visit_scheduled") and x not in stalled
+        ),
+        "stalled": len(stalled),
+        "scheduled": sum(
+            1 for x in open_leads if x.status == "visit_scheduled" and x not in stalled
+        ),
+    }  # fmt: skip
+    assert sum(summary["lanes"].values()) == len(open_leads)
+    for wait in summary["waits"]:
+        at_stage = [x for x in open_leads if x.status == wait["status"]]
+        assert wait["waiting"] == len(at_stage)
+        assert wait["since"] == min((x.status_changed_at for x in at_stage), default=None)
+    by_owner = {row["owner_id"]: row for row in summary["owners"]}
+    assert set(by_owner) == {world.coordinator.pk, world.site_lead.pk}
+    mine = [x for x in open_leads if x.owner_id == world.coordinator.pk]
+    assert by_owner[world.coordinator.pk] == {
+        "owner_id": world.coordinator.pk,
+        "owner__user__email": world.coordinator.user.email,
+        "owner__user__first_name": world.coordinator.user.first_name,
+        "open": len(mine),
+        "due": sum(1 for x in mine if x.next_action_due_at and x.next_action_due_at <= now),
+        "sla_overdue": sum(1 for x in mine if x.first_contact_at is None and x.sla_due_at < now),
+        "stale": sum(1 for x in mine if x.stale_at and x.stale_at <= now),
+    }
+    assert [row["open"] for row in summary["owners"]] == sorted(
+        (row["open"] for row in summary["owners"]), reverse=True
+    )
+    # A study-site filter narrows every figure.
+    only_a2 = open_leads_summary(
+        organization_id=world.org_a.pk, study_site_ids=[world.study_site_a2.pk], now=now
+    )
+    assert {row["owner_id"] for row in only_a2["owners"]} == {world.site_lead.pk}
+    assert sum(only_a2["lanes"].values()) == sum(
+        1 for x in open_leads if x.study_site_id == world.study_site_a2.pk
+    )
