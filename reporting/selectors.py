@@ -216,16 +216,16 @@ def open_leads_summary(
         stage["stale"] += g["stale"]
         if stage["since"] is None or (g["since"] is not None and g["since"] < stage["since"]):
             stage["since"] = g["since"]
-    names = {
+    people: dict[int, dict[str, Any]] = {
         m["pk"]: m
         for m in Membership.objects.filter(pk__in=[pk for pk in owners if pk is not None]).values(
             "pk", "user__email", "user__first_name"
         )
     }
     for pk, owner in owners.items():
-        name = names.get(pk, {}) if pk is not None else {}
-        owner["owner__user__email"] = name.get("user__email")
-        owner["owner__user__first_name"] = name.get("user__first_name")
+        person = people.get(pk, {}) if pk is not None else {}
+        owner["owner__user__email"] = person.get("user__email")
+        owner["owner__user__first_name"] = person.get("user__first_name")
 
     def fresh(*statuses: str) -> int:  # open and not past stale_at
         return sum(stages[s]["waiting"] - stages[s]["stale"] for s in statuses if s in stages)
