@@ -217,7 +217,7 @@ def open_leads_summary(
         if stage["since"] is None or (g["since"] is not None and g["since"] < stage["since"]):
             stage["since"] = g["since"]
     people: dict[int, dict[str, Any]] = {
-        m["pk"]: m
+        m["pk"]: dict(m)
         for m in Membership.objects.filter(pk__in=[pk for pk in owners if pk is not None]).values(
             "pk", "user__email", "user__first_name"
         )
