@@ -53,8 +53,10 @@ def test_a_site_lead_reviews_duplicates_on_a_phone(phone_page, live_server, worl
     assert suspicion.resolution == SuspectedDuplicate.Resolution.DISMISSED
 
     page.get_by_role("link", name="Compare").click()
+    review = page.get_by_role("button", name="Review the merge")
+    review.wait_for()  # the comparison has loaded before it is measured
     assert _width(page) <= PHONE["width"]
-    page.get_by_role("button", name="Review the merge").click()
+    review.click()
     page.get_by_role("heading", name="Confirm the merge").wait_for()
     assert _width(page) <= PHONE["width"]
     assert not PersonMerge.objects.exists()

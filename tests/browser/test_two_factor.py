@@ -52,14 +52,14 @@ def test_a_required_enrolment_then_the_code_at_the_next_sign_in(
     page.get_by_label("Code").fill(_code_now(device))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
 
-    assert page.get_by_role("heading", name="Recovery codes").is_visible()
+    page.get_by_role("heading", name="Recovery codes").wait_for()
     assert page.locator("ul.codes li").count() == RECOVERY_CODES
     recovery = page.locator("ul.codes li").first.inner_text()
     if violations := serious_violations(page):
         found[page.url] = violations
     page.screenshot(path=SCREENS / f"two-factor-codes-{width}.png", full_page=True)
     page.get_by_role("link", name="I have saved them: continue").click()
-    assert page.url == f"{live_server.url}/queue/"
+    page.wait_for_url(f"{live_server.url}/queue/")
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, live_server, world.coordinator.user.email)
