@@ -27,11 +27,8 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("handed_off", "Handed off"),
 )
 COUNTS = (*(name for name, _ in STAGES), "closed", "open", "sla_missed", "stale")
-# What the open-lead counts count: a column of the lead_counts index, never null. The summary of
-# the open leads also reads owner, first contact and status-change times, which that index does
-# not hold: widening it made the read index-only (the dashboard from 300 to 115-130 ms at 1M
-# leads) but slowed the queue's counts at the largest site (143 to 196-213 ms), so it stays
-# narrow, and the summary reads the leads once for all its figures instead.
+# What the summary of the open leads counts: a column of the lead_sla index, never null. That
+# index holds every column the summary reads: an index-only scan (leads/models.py).
 _IN_INDEX = "study_site"
 
 

@@ -185,3 +185,26 @@ def test_the_open_leads_summary_counts_each_lead_where_the_leads_say(world):
     assert sum(only_a2["lanes"].values()) == sum(
         1 for x in open_leads if x.study_site_id == world.study_site_a2.pk
     )
+
+
+def test_the_open_leads_summary_reads_only_columns_the_lead_sla_index_holds(world):
+    """An index-only scan at a million leads: every column the summary's read of the leads
+    names is a key or an included column of lead_sla, and its filter is that index's own."""
+    import re
+
+    from leads.models import OPEN_Q, Lead
+    from reporting.selectors import open_leads_summary
+
+    index = next(i for i in Lead._meta.indexes if i.name == "lead_sla")
+    fields = {Lead._meta.get_field(name) for name in (*index.fields, *index.include)}
+    held = {field.column for field in fields}
+    for study_site_ids in (None, [world.study_site_a.pk]):
+        with CaptureQueriesContext(connection) as queries:
+            open_leads_summary(
+                organization_id=world.org_a.pk, study_site_ids=study_site_ids, now=timezone.now()
+            )
+        (read,) = [q["sql"] for q in queries if 'FROM "leads_lead"' in q["sql"]]
+        named = set(re.findall(r'"leads_lead"\."(\w+)"', read))
+        assert {"owner_id", "status_changed_at"} <= named
+        assert named <= held, named - held
+    assert index.condition == OPEN_Q
