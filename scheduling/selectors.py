@@ -117,11 +117,16 @@ def offered_days(visit_type: VisitType, first_day: date, days: int) -> list[Day]
     return result
 
 
-def is_offered(visit_type: VisitType, starts_at: datetime) -> bool:
-    """Whether the site offers this start for the visit type (bookings aside)."""
+def offered_week(visit_type: VisitType, starts_at: datetime) -> list[Day]:
+    """The offered starts (bookings aside) of the week, on the site's clock, holding this one:
+    read once by a booking to check its start and, when it is taken, to offer the free ones."""
     local_day = starts_at.astimezone(ZoneInfo(visit_type.study_site.site.timezone)).date()
-    (day,) = offered_days(visit_type, local_day, 1)
-    return any(slot.starts_at == starts_at for slot in day.slots)
+    return offered_days(visit_type, week_start(local_day), WEEK)
+
+
+def is_offered(week: list[Day], starts_at: datetime) -> bool:
+    """Whether the site offers this start (`week`: its offered_week)."""
+    return any(slot.starts_at == starts_at for day in week for slot in day.slots)
 
 
 def free_slots(
@@ -131,11 +136,14 @@ def free_slots(
     days: int = WEEK,
     now: datetime | None = None,
     ignore: Appointment | None = None,
+    offered: list[Day] | None = None,
 ) -> list[Day]:
     """The offered slots of these days that are still in the future and whose every needed
-    resource is free (`ignore`: an appointment being moved, whose own time does not count)."""
+    resource is free (`ignore`: an appointment being moved, whose own time does not count;
+    `offered`: these days' offered_days when already read, which this narrows in place)."""
     now = now or timezone.now()
-    offered = offered_days(visit_type, first_day, days)
+    if offered is None:
+        offered = offered_days(visit_type, first_day, days)
     starts = [slot.starts_at for d in offered for slot in d.slots]
     needed = [r.pk for r in visit_type.resources.all() if r.is_active]
     if not starts or not needed:

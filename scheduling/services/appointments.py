@@ -3,7 +3,8 @@
 Each service is atomic, audited in the same transaction, and moves the lead through the leads
 services (so the lead keeps its invariant and its timeline). Double booking is refused by
 PostgreSQL's exclusion constraint on Booking: the loser of a race gets `SlotTaken`, with the
-slots still free, instead of an error page.
+slots still free, instead of an error page. A booking locks its resources first, so a loser
+usually learns it at once, before it has moved its lead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 import psycopg.errors
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from leads.models import ActionKind, Lead, Status
@@ -26,7 +28,7 @@ from scheduling.models import (
     Resource,
     VisitType,
 )
-from scheduling.selectors import Day, free_slots, is_offered, week_start
+from scheduling.selectors import Day, free_slots, is_offered, offered_week
 from scheduling.services.notices import BOOKED, CANCELLED, MOVED, appointment_notice
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.text import check_text
@@ -56,13 +58,16 @@ def _local(visit_type: VisitType, moment: datetime) -> str:
     return moment.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
 
 
-def _check_start(visit_type: VisitType, starts_at: datetime) -> None:
+def _check_start(visit_type: VisitType, starts_at: datetime) -> list[Day]:
+    """Refuse a start the site does not offer; returns the offered starts of its week."""
     if timezone.is_naive(starts_at):
         raise ValidationError({"starts_at": "Pick a time from the list."})
     if starts_at <= timezone.now():
         raise ValidationError({"starts_at": "That time has passed. Pick another time."})
-    if not is_offered(visit_type, starts_at):
+    week = offered_week(visit_type, starts_at)
+    if not is_offered(week, starts_at):
         raise ValidationError({"starts_at": "The site does not offer that time. Pick another."})
+    return week
 
 
 def _reason(reason: str) -> str:
@@ -91,16 +96,25 @@ def _lock(appointment: Appointment) -> Appointment:
     )
 
 
-def _taken(visit_type: VisitType, starts_at: datetime, ignore: Appointment | None) -> SlotTaken:
-    zone = ZoneInfo(visit_type.study_site.site.timezone)
-    monday = week_start(starts_at.astimezone(zone).date())
-    return SlotTaken(free_slots(visit_type, monday, ignore=ignore))
+def _taken(visit_type: VisitType, week: list[Day], ignore: Appointment | None) -> SlotTaken:
+    """The refusal, with the free slots of the week (`week`: what _check_start returned)."""
+    return SlotTaken(free_slots(visit_type, week[0].day, offered=week, ignore=ignore))
+
+
+class _Held(Exception):
+    """The time is already booked (found under the resources' locks)."""
+
+
+def _lock_resources(resources: list[Resource]) -> None:
+    """Lock the resources' rows, in one order so that two bookings never deadlock."""
+    pks = sorted(resource.pk for resource in resources)
+    # FOR NO KEY UPDATE: bookings queue behind each other, not behind a row that refers to one.
+    rows = Resource.objects.select_for_update(no_key=True).filter(pk__in=pks).order_by("pk")
+    list(rows.values_list("pk"))
 
 
 def _held(resources: list[Resource], starts_at: datetime, ends_at: datetime) -> bool:
-    """Whether an active booking already holds one of the resources at that time. A fast
-    refusal only: two requests can both find the time free, and then the exclusion constraint
-    decides."""
+    """Whether an active booking already holds one of the resources at that time."""
     return Booking.objects.filter(
         resource__in=resources, active=True, starts_at__lt=ends_at, ends_at__gt=starts_at
     ).exists()
@@ -113,20 +127,24 @@ def appointment_book(
     moved to visit scheduled with "confirm visit" as its next action."""
     if visit_type.study_site_id != lead.study_site_id or not visit_type.is_active:
         raise ValidationError({"visit_type": "Pick a visit type of this lead's study."})
+    prefetch_related_objects([visit_type], "resources")  # read once, here and by free_slots
     resources = [r for r in visit_type.resources.all() if r.is_active]
     if not resources:
         raise ValidationError({"visit_type": "This visit type needs a room, person or device."})
-    _check_start(visit_type, starts_at)
+    week = _check_start(visit_type, starts_at)
     if lead.status != Status.RECORDS_READY:
         if lead.status == Status.VISIT_SCHEDULED:
             raise ValidationError(ALREADY_BOOKED)
         raise ValidationError("Only a lead that is ready to schedule can be booked.")
     ends_at = starts_at + timedelta(minutes=visit_type.duration_minutes)
-    if _held(resources, starts_at, ends_at):
-        # Already taken: say so at once, without moving the lead only to roll it back.
-        raise _taken(visit_type, starts_at, None)
     try:
         with transaction.atomic():
+            # One booking of a resource at a time: a request that finds another in flight waits
+            # for it (milliseconds), then sees its booking and is refused at once, without moving
+            # the lead only to roll it back. The exclusion constraint stays the guarantee.
+            _lock_resources(resources)
+            if _held(resources, starts_at, ends_at):
+                raise _Held
             lead = lead_change_status(
                 lead=lead,
                 status=Status.VISIT_SCHEDULED,
@@ -154,12 +172,14 @@ def appointment_book(
             )
             _audit(appointment, "booked", actor, starts_at=starts_at, visit_type=visit_type.code)
             appointment_notice(appointment=appointment, kind=BOOKED, actor=actor)
+    except _Held:
+        raise _taken(visit_type, week, None) from None
     except IntegrityError as error:
         if _constraint(error) == "appointment_one_active_per_lead":
             raise ValidationError(ALREADY_BOOKED) from error
         if _constraint(error) != "booking_no_double_booking":
             raise
-        raise _taken(visit_type, starts_at, None) from error
+        raise _taken(visit_type, week, None) from error
     return appointment
 
 
@@ -187,7 +207,7 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move the visit (its bookings move with it); it needs confirming again."""
     visit_type = appointment.visit_type
-    _check_start(visit_type, starts_at)
+    week = _check_start(visit_type, starts_at)
     try:
         with transaction.atomic():
             appointment = _lock(appointment)
@@ -214,7 +234,7 @@ def appointment_reschedule(
     except IntegrityError as error:
         if _constraint(error) != "booking_no_double_booking":
             raise
-        raise _taken(visit_type, starts_at, appointment) from error
+        raise _taken(visit_type, week, appointment) from error
     return appointment
 
 
