@@ -29,7 +29,8 @@ _BUCKETS = ", ".join(
 )
 _COHORT = "(l.received_at AT TIME ZONE 'UTC')::date"
 
-# Built from constants of this module only; values are always bound parameters.
+# Built from constants of this module only; values are always bound parameters. `{leads}` is
+# where the leads come from (as `l`), `{where}` which of them count.
 _INSERT = f"""
 INSERT INTO reporting_dailycohort (
     organization_id, study_site_id, source, day, received, contacted, prescreened,
@@ -45,7 +46,7 @@ SELECT l.organization_id, l.study_site_id, l.source, {_COHORT},
                      AND coalesce(l.first_contact_at, %(now)s) > l.sla_due_at),
     count(*) FILTER (WHERE {_OPEN} AND l.stale_at <= %(now)s),
     ARRAY[{_BUCKETS}], %(now)s
-FROM leads_lead l
+FROM {{leads}}
 WHERE {{where}}
 GROUP BY l.organization_id, l.study_site_id, l.source, {_COHORT}
 ON CONFLICT (organization_id, study_site_id, source, day) DO UPDATE SET
@@ -58,13 +59,24 @@ ON CONFLICT (organization_id, study_site_id, source, day) DO UPDATE SET
 """  # noqa: S608
 
 
+_ALL = "leads_lead l"
+# The cohorts (StudySite, source, UTC day) of the leads %(ids)s, and every lead of each.
+_TOUCHED = """WITH touched AS MATERIALIZED (
+    SELECT DISTINCT m.study_site_id, m.source,
+        date_trunc('day', m.received_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS first
+    FROM leads_lead m WHERE m.id = ANY(%(ids)s))"""
+_OF_TOUCHED = """touched t JOIN leads_lead l ON l.study_site_id = t.study_site_id
+    AND l.source = t.source
+    AND l.received_at >= t.first AND l.received_at < t.first + interval '1 day'"""
+
+
 def cohorts_rebuild(*, organization_id: int | None = None, now: datetime | None = None) -> int:
     """Recompute every cohort (of one organization, or of all); returns the rows written."""
     now = now or timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         if organization_id is None:
             cursor.execute("DELETE FROM reporting_dailycohort")
-            cursor.execute(_INSERT.format(where="TRUE"), {"now": now})
+            cursor.execute(_INSERT.format(leads=_ALL, where="TRUE"), {"now": now})
             written = int(cursor.rowcount)
             CohortWatermark.objects.all().delete()
             CohortWatermark.objects.create(moved_until=now)
@@ -74,7 +86,7 @@ def cohorts_rebuild(*, organization_id: int | None = None, now: datetime | None 
             cursor.execute(
                 "DELETE FROM reporting_dailycohort WHERE organization_id = %(org)s", params
             )
-            cursor.execute(_INSERT.format(where="l.organization_id = %(org)s"), params)
+            cursor.execute(_INSERT.format(leads=_ALL, where="l.organization_id = %(org)s"), params)
         return int(cursor.rowcount)
 
 
@@ -86,13 +98,11 @@ def cohorts_refresh_for_leads(*, lead_ids: Iterable[int], now: datetime | None =
     ids = sorted(set(lead_ids))
     if not ids:
         return 0
-    day = "date_trunc('day', m.received_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
-    where = f"""EXISTS (
-        SELECT 1 FROM leads_lead m WHERE m.id = ANY(%(ids)s)
-        AND m.study_site_id = l.study_site_id AND m.source = l.source
-        AND l.received_at >= {day} AND l.received_at < {day} + interval '1 day')"""  # noqa: S608
+    # The touched cohorts first, then each one's leads by the index: planned as one join of the
+    # leads with themselves, it sorted all of them (2.1 s for 1,000 moves at 1M leads; 0.3 s so).
+    sql = _TOUCHED + _INSERT.format(leads=_OF_TOUCHED, where="TRUE")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_INSERT.format(where=where), {"now": now or timezone.now(), "ids": ids})
+        cursor.execute(sql, {"now": now or timezone.now(), "ids": ids})
         return int(cursor.rowcount)
 
 
