@@ -13,6 +13,11 @@ urlpatterns = [
     path("accounts/two-factor/", two_factor_views.verify, name="two_factor_verify"),
     path("accounts/two-factor/setup/", two_factor_views.setup, name="two_factor_setup"),
     path("accounts/two-factor/codes/", two_factor_views.codes, name="two_factor_codes"),
+    path(
+        "accounts/two-factor/passkeys/<int:pk>/remove/",
+        two_factor_views.passkey_remove,
+        name="passkey_remove",
+    ),
     path("accounts/passkeys/", include(passkeys)),
     path("accounts/confirm/", two_factor_views.confirm, name="confirm_identity"),
     path("accounts/", include("django.contrib.auth.urls")),

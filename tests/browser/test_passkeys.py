@@ -6,6 +6,7 @@ session id, audited); a password-only account cannot add one."""
 from __future__ import annotations
 
 import pytest
+from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
@@ -62,7 +63,18 @@ def test_a_passkey_is_added_then_signs_in_as_the_second_factor(page, live_server
     assert after != before
     verified = AuditEvent.objects.filter(action="auth.two_factor_verified", actor=user)
     assert list(verified.order_by("id").values_list("reason", flat=True)) == ["app", "passkey"]
-    assert passkey.pk
+
+    # A lost device: its passkey is removed from the same page (the sign-in is recent). This
+    # session was verified by it, so the code is asked once more, and then the page is back.
+    page.goto(f"{live_server.url}/accounts/two-factor/codes/")
+    page.get_by_role("button", name="Remove").click()
+    page.get_by_text("Passkey removed. You signed in with it: give your code once.").wait_for()
+    assert not WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
+    # The next step's code (within the device's tolerance): the one used above is spent.
+    page.get_by_label("Code").fill(f"{totp(device.bin_key, device.step, device.t0, drift=1):06d}")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Add a passkey").wait_for()
+    assert "/accounts/two-factor/codes/" in page.url
 
 
 def test_a_password_only_account_cannot_add_a_passkey(page, live_server, world):

@@ -398,6 +398,11 @@ MATRIX: dict[str, list[Row]] = {
         Row("POST", {**everyone(400), "anonymous": 403}),
     ],
     "otp_webauthn:js-i18n-catalog": [Row("GET", everyone(200))],
+    # One's own passkey only (tests/tenancy/test_two_factor.py); nobody here has one.
+    "passkey_remove": [
+        Row("GET", {**everyone(405), "anonymous": LOGIN}, kwargs=lambda world: {"pk": 1}),
+        Row("POST", {**everyone(404), "anonymous": LOGIN}, kwargs=lambda world: {"pk": 1}),
+    ],
     "settings_two_factor": [
         Row("GET", ADMIN_ACTION_GET),
         # Of the admin's own organization: the outsider changes theirs.

@@ -4,10 +4,13 @@ and nothing of the product reachable in between (pages, htmx fragments, exports)
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from tests.conftest import World
 from tests.factories import PASSWORD, new_lead
@@ -259,3 +262,50 @@ def test_the_session_id_changes_at_sign_in(world: World):
 
     assert signed.status_code == 302
     assert client.session.session_key not in (None, before)
+
+
+def _passkey(user, name: str) -> WebAuthnCredential:
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    return WebAuthnCredential.objects.create(
+        user=user, name=name, confirmed=True, credential_id=name.encode(),
+        credential_id_sha256=digest, public_key=b"key",
+    )  # fmt: skip
+
+
+def test_a_member_removes_their_own_passkey_and_only_theirs(world: World, time_machine):
+    time_machine.move_to(T0, tick=False)
+    client = _sign_in(world.coordinator.user.email)
+    _enrol(client)
+    lost = _passkey(world.coordinator.user, "Old phone")
+    theirs = _passkey(world.site_lead.user, "Site lead's laptop")
+
+    page = client.get("/accounts/two-factor/codes/").content.decode()
+    assert f'action="/accounts/two-factor/passkeys/{lost.pk}/remove/"' in page
+    assert 'aria-label="Remove Old phone, added' in page
+    assert client.get(f"/accounts/two-factor/passkeys/{lost.pk}/remove/").status_code == 405
+    assert client.post(f"/accounts/two-factor/passkeys/{theirs.pk}/remove/").status_code == 404
+    answer = client.post(f"/accounts/two-factor/passkeys/{lost.pk}/remove/", follow=True)
+
+    assert answer.redirect_chain == [("/accounts/two-factor/codes/", 302)]
+    assert "Passkey removed." in answer.content.decode()
+    assert not WebAuthnCredential.objects.filter(pk=lost.pk).exists()
+    assert WebAuthnCredential.objects.filter(pk=theirs.pk).exists()
+    removed = AuditEvent.objects.get(action="auth.passkey_removed")
+    assert (removed.actor, removed.reason) == (world.coordinator.user, "Old phone")
+
+
+def test_removing_a_passkey_asks_for_the_password_when_the_sign_in_is_old(
+    world: World, time_machine
+):
+    time_machine.move_to(T0, tick=False)
+    client = _sign_in(world.coordinator.user.email)
+    _enrol(client)
+    kept = _passkey(world.coordinator.user, "Laptop")
+    time_machine.shift(11 * 60)  # past REAUTH_MINUTES, within the session
+
+    answer = client.post(f"/accounts/two-factor/passkeys/{kept.pk}/remove/")
+
+    assert answer.status_code == 302
+    assert answer["Location"].startswith("/accounts/confirm/?next=")
+    assert WebAuthnCredential.objects.filter(pk=kept.pk).exists()
+    assert not AuditEvent.objects.filter(action="auth.passkey_removed").exists()

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp_webauthn import views
 from django_otp_webauthn.exceptions import OTPWebAuthnApiError
@@ -49,6 +51,17 @@ def _audit(request: HttpRequest, action: str, reason: str = "") -> None:
     user = request.user
     assert isinstance(user, User)  # both ceremonies need a signed-in user
     audit_record(action=action, actor=user, obj=user, reason=reason, request=request)
+
+
+@transaction.atomic
+def passkey_remove(request: HttpRequest, credential: WebAuthnCredential) -> bool:
+    """Remove one of the member's passkeys, audited. Returns whether it verified this session,
+    which then asks for the code again (django_otp no longer finds its device)."""
+    verified_this = request.session.get(DEVICE_ID_SESSION_KEY) == credential.persistent_id
+    name = credential.name or "Passkey"
+    credential.delete()
+    _audit(request, "auth.passkey_removed", name)
+    return verified_this
 
 
 class TwoFactorFirst(OTPWebAuthnApiError):  # type: ignore[misc]

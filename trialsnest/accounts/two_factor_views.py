@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp_webauthn.models import WebAuthnCredential
 
 from trialsnest.accounts import passkeys, recent, two_factor
 from trialsnest.accounts.models import User
@@ -120,6 +122,20 @@ def codes(request: TenantRequest) -> HttpResponse:
             "passkeys": passkeys.passkeys_of(user),
         },
     )
+
+
+@login_required
+@require_POST
+@recent.recent_sign_in_required
+def passkey_remove(request: TenantRequest, pk: int) -> HttpResponse:
+    """Remove one of the member's own passkeys (anyone else's is a 404), after the password
+    again when the sign-in is not recent: a second factor is not taken away by a stolen tab."""
+    credential = get_object_or_404(WebAuthnCredential, pk=pk, user=_user(request), confirmed=True)
+    if passkeys.passkey_remove(request, credential):
+        messages.success(request, "Passkey removed. You signed in with it: give your code once.")
+    else:
+        messages.success(request, "Passkey removed. It no longer signs you in.")
+    return redirect("two_factor_codes")
 
 
 @login_required
