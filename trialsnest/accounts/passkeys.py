@@ -57,7 +57,7 @@ def _audit(request: HttpRequest, action: str, reason: str = "") -> None:
 def passkey_remove(request: HttpRequest, credential: WebAuthnCredential) -> bool:
     """Remove one of the member's passkeys, audited. Returns whether it verified this session,
     which then asks for the code again (django_otp no longer finds its device)."""
-    verified_this = request.session.get(DEVICE_ID_SESSION_KEY) == credential.persistent_id
+    verified_this = bool(request.session.get(DEVICE_ID_SESSION_KEY) == credential.persistent_id)
     name = credential.name or "Passkey"
     credential.delete()
     _audit(request, "auth.passkey_removed", name)
