@@ -44,22 +44,27 @@ def notify_reassigned(lead: Lead, actor: Actor) -> None:
 
 
 def notify_reassigned_many(
-    moved: Sequence[tuple[str, int, int]], organization_id: int, actor: Actor, change: UUID | str
+    moved: Sequence[tuple[str, int, int]],
+    organization_id: int,
+    actor: Actor,
+    change: UUID | str,
+    *,
+    undo: bool = False,
 ) -> None:
     """One notice per new owner of a change ((lead code, old owner, new owner) each), keyed by
-    the change: a bulk change's code, or a lead's code and version."""
+    the change: a bulk change's code, or a lead's code and version. `undo`: the owners are
+    getting back the leads a bulk change had taken from them."""
     by_owner = Counter(new for _code, _old, new in moved)
     one = {new: code for code, _old, new in moved}
     mine = _actor_member(actor, organization_id)
+    done = "given back to you (a reassignment was undone)" if undo else "reassigned to you"
     notify_many(
         Notice(
             organization_id=organization_id,
             recipient_id=owner,
             kind=Kind.REASSIGNED,
-            key=f"reassigned:{change}",
-            reason="A lead was reassigned to you"
-            if count == 1
-            else f"{count} leads were reassigned to you",
+            key=f"reassigned:{change}:undo" if undo else f"reassigned:{change}",
+            reason=f"A lead was {done}" if count == 1 else f"{count} leads were {done}",
             lead_code=one[owner] if count == 1 else None,
         )
         for owner, count in by_owner.items()

@@ -348,6 +348,7 @@ def owners_restore(*, change: BulkChange, actor: Actor, now: datetime) -> Undone
         actor=actor.user.pk if actor.user else None,
     )
     _audit_moves(moved, change.organization_id, actor, reason=f"Undo of {change.code}")
+    notify_reassigned_many(moved, change.organization_id, actor, change.code, undo=True)
     return Undone(
         restored=len(moved),
         changed_since=change.lead_count - len(moved) - owner_left - no_access,

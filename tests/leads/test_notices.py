@@ -1,11 +1,14 @@
 """The owner's bell hears of a lead reassigned to them by someone else, once; a bulk change is
-one notice per new owner. (Replies: tests/leads/outreach/test_reply_notices.py.)"""
+one notice per new owner, and so is its undo.
+(Replies: tests/leads/outreach/test_reply_notices.py.)"""
 
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from leads.services import lead_assign, leads_assign_many
+from leads.services.bulk_undo import bulk_change_undo
 from tests.conftest import World
 from tests.factories import MembershipFactory, new_lead
 from tests.leads.conftest import actor_of
@@ -48,3 +51,22 @@ def test_a_bulk_reassignment_is_one_notice_per_new_owner(world: World):
 
     assert _notices(world.coordinator) == [(Kind.REASSIGNED, "3 leads were reassigned to you")]
     assert Notification.objects.get(recipient=world.coordinator).lead_code is None
+
+
+def test_undoing_a_bulk_reassignment_tells_each_owner_who_gets_leads_back_once(world: World):
+    other = MembershipFactory(organization=world.org_a, role=Role.COORDINATOR)
+    leads = _selected([new_lead(study_site=world.study_site_a, owner=other) for _ in range(2)])
+    result = leads_assign_many(
+        leads=leads, owner=world.coordinator, actor=actor_of(world, "site_lead")
+    )
+    change = result.change
+    assert change is not None
+
+    bulk_change_undo(change=change, actor=actor_of(world, "site_lead"))
+    with pytest.raises(ValidationError):
+        bulk_change_undo(change=change, actor=actor_of(world, "site_lead"))
+
+    assert _notices(other) == [
+        (Kind.REASSIGNED, "2 leads were given back to you (a reassignment was undone)")
+    ]
+    assert _notices(world.coordinator) == [(Kind.REASSIGNED, "2 leads were reassigned to you")]
