@@ -15,6 +15,8 @@ from leads.queue_notes import QueueNote
 from reporting.models import ActionItem, Review, ReviewMetric
 from reporting.review import metric_values, week_of
 from trialsnest.audit.services import Actor, audit_record
+from trialsnest.notifications.models import Kind
+from trialsnest.notifications.services import Notice, notify_many
 from trialsnest.tenancy.models import Membership, Role
 from trialsnest.tenancy.selectors import visible_study_site_ids
 
@@ -75,6 +77,19 @@ def action_item_add(
         changes={"owner": {"old": None, "new": str(owner.code)}, "due_on": str(due_on)},
         request=actor.request,
     )
+    if owner.user_id != actor.user.pk:  # an action one gives oneself is not news
+        notify_many(
+            [
+                Notice(
+                    organization_id=item.organization_id,
+                    recipient_id=owner.pk,
+                    kind=Kind.ACTION_ITEM,
+                    key=f"action:{item.code}",
+                    # Not the title: a notice's words carry no free text (DESIGN.md).
+                    reason=f"The weekly review gave you an action, due {due_on:%a %d %b}",
+                )
+            ]
+        )
     return item
 
 

@@ -16,6 +16,7 @@ from reporting.models import ActionItem, Review
 from tests.conftest import World, signed_in
 from tests.factories import new_lead
 from trialsnest.audit.models import AuditEvent
+from trialsnest.notifications.models import Kind, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,21 @@ def test_an_action_goes_on_the_owners_queue_until_done(world: World):
     item.refresh_from_db()
     assert item.done_by == world.coordinator.user
     assert "Your actions from the weekly review" not in coordinator.get("/queue/").content.decode()
+
+
+def test_the_owner_of_an_action_hears_of_it_once_and_without_its_words(world: World):
+    site_lead = signed_in(world.site_lead.user)
+    due = timezone.localdate() + timedelta(days=3)
+    _add(site_lead, world, title="Call Maria Gonzalez back")
+    _add(site_lead, world, owner=world.site_lead.pk)  # one's own action is not news
+
+    (notice,) = Notification.objects.all()
+    assert (notice.recipient, notice.kind) == (world.coordinator, Kind.ACTION_ITEM)
+    assert notice.reason == f"The weekly review gave you an action, due {due:%a %d %b}"
+    coordinator = signed_in(world.coordinator.user)
+    listed = html.unescape(coordinator.get("/notifications/").content.decode())
+    assert f'<a href="/queue/">{notice.reason}</a>' in listed
+    assert "Maria" not in listed
 
 
 def test_bad_actions_are_told_next_to_their_fields(world: World):

@@ -17,6 +17,7 @@ class Kind(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
     CLOSED = "closed", "Closed by the cadence"
     STALE = "stale", "Stale"
+    ACTION_ITEM = "action_item", "Action from a review"
 
 
 class Notification(models.Model):
