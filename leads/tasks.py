@@ -19,7 +19,7 @@ from leads.automation.tasks import (
     sweep_stale_leads,
 )
 from leads.intake.csv.runner import csv_import_resume_stale, csv_import_run
-from leads.intake.csv.scrub import import_lines_erase
+from leads.intake.csv.scrub import import_file_forget, import_lines_erase
 from leads.intake.submissions import submission_process
 from leads.models import Submission
 from leads.outreach.tasks import deliver_message, release_held_messages
@@ -82,3 +82,9 @@ def resume_csv_imports() -> int:
 def erase_import_lines(import_id: int, lines: list[int]) -> int:
     """An erased person's lines in an import's original file (leads.erasure)."""
     return import_lines_erase(import_id=import_id, lines=lines)
+
+
+@durable_task()
+def forget_replaced_import_file(import_id: int, name: str) -> bool:
+    """The file erase_import_lines replaced, deleted once the new one is in place."""
+    return import_file_forget(import_id=import_id, name=name)

@@ -4,7 +4,8 @@ The file holds other people too, so it is rewritten with the given lines blanked
 of those records emptied and the record kept at its place, over as many physical lines as
 before (a quoted cell with line breaks), so the line numbers the import's rows refer to stay
 true for everyone else. The other records are written back cell for cell (csv may quote them
-differently; their values do not change). The new file replaces the old, which is deleted.
+differently; their values do not change). The new file replaces the old, which a task queued
+in the same transaction deletes.
 Blanking a blank line changes nothing, so running it twice is safe.
 """
 
@@ -20,8 +21,10 @@ from django.db import transaction
 
 from leads.intake.csv.reader import decode, dialect_of
 from leads.models import CsvImport
+from trialsnest.ops.outbox import enqueue
 
 logger = logging.getLogger(__name__)
+FORGET_TASK = "leads.tasks.forget_replaced_import_file"
 
 
 def blank_lines(text: str, lines: Collection[int]) -> tuple[str, int]:
@@ -57,7 +60,20 @@ def import_lines_erase(*, import_id: int, lines: list[int]) -> int:
             return 0
         imp.file.save(old.rsplit("/", 1)[-1], ContentFile(new_text.encode()), save=False)
         imp.save(update_fields=["file"])
-        storage = imp.file.storage
-    storage.delete(old)
+        # The old file goes by a task of its own, kept with this change: a worker that dies
+        # after the commit leaves that task, not the erased person's lines, behind.
+        enqueue(FORGET_TASK, import_id, old)
     logger.info("Erased %d line(s) of import %s's original file", blanked, import_id)
     return blanked
+
+
+def import_file_forget(*, import_id: int, name: str) -> bool:
+    """Delete a file an erasure replaced; never the import's current one. Safe to run twice."""
+    imp = CsvImport.objects.filter(pk=import_id).first()
+    if imp is None or name == imp.file.name:
+        return False
+    storage = CsvImport._meta.get_field("file").storage
+    if not storage.exists(name):
+        return False
+    storage.delete(name)
+    return True
