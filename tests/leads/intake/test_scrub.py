@@ -48,7 +48,7 @@ def test_the_replaced_file_is_deleted_by_its_own_task_even_after_a_worker_died(w
         data=FILE.encode(), filename="vendor.csv", study_site=world.study_site_a,
         source="vendor_list", campaign="", actor=Actor(world.site_lead.user),
     )  # fmt: skip
-    old = imp.file.name
+    old = str(imp.file.name)
     storage = imp.file.storage
 
     assert import_lines_erase(import_id=imp.pk, lines=[5]) == 1  # its on-commit send never runs
@@ -61,6 +61,7 @@ def test_the_replaced_file_is_deleted_by_its_own_task_even_after_a_worker_died(w
     assert import_file_forget(import_id=imp.pk, name=old) is True
     assert not storage.exists(old)
     assert import_file_forget(import_id=imp.pk, name=old) is False  # twice is safe
-    assert import_file_forget(import_id=imp.pk, name=imp.file.name) is False  # never the live one
+    live = str(imp.file.name)
+    assert import_file_forget(import_id=imp.pk, name=live) is False  # never the live one
     with imp.file.open("rb") as handle:
         assert b"Qz Canary" not in handle.read()
