@@ -6,8 +6,8 @@ Scrubbed here: the person's details, each lead's blocker text and flag, the time
 the web forms' and API's submitted payloads, opt-out evidence, messages sent and received, CSV
 import rows and their lines in the original files the imports keep (a task rewrites each file
 with those lines blanked, leads.intake.csv.scrub), merge records; the other apps scrub their
-own through `person_erased`. Not here: backups, and rows of a list that were rejected (no
-person was made of them, so nothing ties them to this one).
+own through `person_erased`. Rows of a list that were rejected (no person was made of them)
+go when the row holds every word of the name and the e-mail or phone. Not here: backups.
 """
 
 from __future__ import annotations
@@ -54,7 +54,10 @@ def person_erase(*, person: Person, actor: Actor, reason: str) -> None:
     OptOut.objects.filter(person=person).update(evidence="", lifted_evidence="")
     OutboundMessage.objects.filter(person=person).update(to="", subject="", body="", calendar="")
     InboundMessage.objects.filter(person=person).update(from_number="", body="")
-    their_rows = CsvImportRow.objects.filter(Q(person=person) | Q(matched_person=person))
+    rejected = _rejected_rows_of(person)
+    their_rows = CsvImportRow.objects.filter(
+        Q(person=person) | Q(matched_person=person) | Q(pk__in=rejected)
+    )
     by_import: dict[int, list[int]] = {}
     for import_id, line in their_rows.values_list("csv_import_id", "line"):
         by_import.setdefault(import_id, []).append(line)
@@ -71,3 +74,32 @@ def person_erase(*, person: Person, actor: Actor, reason: str) -> None:
         reason=reason.strip()[:300],
         request=actor.request,
     )
+
+
+def _rejected_rows_of(person: Person) -> list[int]:
+    """The organization's rejected import rows that are this person's though tied to nobody
+    (a bad date of birth, no consent): every word of their name and their e-mail or phone are
+    in the row. The name too, as households share an e-mail or a phone. `person` is as read
+    before its erasure."""
+    names = set(f"{person.first_name} {person.last_name}".lower().split())
+    email, phone = person.email.lower(), _digits(person.phone)[-10:]
+    if not person.first_name or not person.last_name or not (email or phone):
+        return []
+    candidates = CsvImportRow.objects.filter(
+        csv_import__organization_id=person.organization_id,
+        outcome=CsvImportRow.Outcome.REJECTED,
+        person__isnull=True,
+        cells__icontains=person.last_name,
+    ).values_list("pk", "cells")
+    found = []
+    for pk, cells in candidates:
+        cells = [str(cell).lower() for cell in cells]
+        words = set(" ".join(cells).replace(",", " ").split())
+        reached = (email and email in cells) or (phone and any(phone in _digits(c) for c in cells))
+        if names <= words and reached:
+            found.append(pk)
+    return found
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())

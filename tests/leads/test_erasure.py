@@ -200,3 +200,41 @@ def test_a_vendor_list_row_and_a_merge_of_the_person_are_erased_too(
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     assert "Erased 1 line(s) of import" in logged  # the scan reads the real log
     assert [value for value in CANARIES if value.lower() in logged.lower()] == []
+
+
+def test_a_rejected_row_of_the_person_goes_and_a_housemates_stays(
+    world: World, person, django_capture_on_commit_callbacks
+):
+    """Rejected rows are tied to nobody: the person's is known by every word of their name and
+    their e-mail or phone; a housemate sharing the e-mail keeps theirs."""
+    lines = (
+        "First name;Last name;Phone;E-mail;Date of birth\n"
+        "Qzcanaryfirst;Qzcanarylast;;QZ.Canary@example.org;31/02/1961\n"
+        "Bo;Qzcanarylast;;qz.canary@example.org;31/02/1990\n"
+        "Ana;Ortega;+1 (312) 555-0177;;31/02/1970\n"
+    )
+    client = signed_in(world.site_lead.user)
+    client.post(
+        "/imports/new/",
+        {
+            "file": SimpleUploadedFile("vendor.csv", lines.encode(), content_type="text/csv"),
+            "study_site": world.study_site_a.pk, "source": "vendor_list", "campaign": "",
+        },
+    )  # fmt: skip
+    imp = CsvImport.objects.get()
+    client.post(f"/imports/{imp.code}/start/", {"attested": "on"})
+    rows = CsvImportRow.objects.filter(csv_import=imp).order_by("line")
+    assert [row.outcome for row in rows] == [CsvImportRow.Outcome.REJECTED] * 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        person_erase(person=person, actor=Actor(world.site_lead.user), reason="Request 10")
+
+    assert [row.cells == [] for row in rows.all()] == [True, False, False]
+    imp.refresh_from_db()
+    with imp.file.open("rb") as handle:
+        kept = handle.read().decode().splitlines()
+    assert kept[1] == ";;;;"
+    assert kept[2:] == [
+        "Bo;Qzcanarylast;;qz.canary@example.org;31/02/1990",
+        "Ana;Ortega;+1 (312) 555-0177;;31/02/1970",
+    ]
