@@ -14,6 +14,8 @@ def sign_in(page, live_server, email):
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # The next page, not the sign-in page's own load state (a click does not wait for it).
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
     page.wait_for_load_state()
 
 

@@ -47,7 +47,7 @@ def test_a_required_enrolment_then_the_code_at_the_next_sign_in(
     device = TOTPDevice.objects.get(user=world.coordinator.user)
     page.get_by_label("Code").fill("000000")
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
-    assert page.get_by_text("That code is not right").is_visible()
+    page.get_by_text("That code is not right").wait_for()
     page.wait_for_timeout(1100)  # one wrong code: the next is heard after a second
     page.get_by_label("Code").fill(_code_now(device))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
@@ -72,5 +72,5 @@ def test_a_required_enrolment_then_the_code_at_the_next_sign_in(
     page.get_by_label("Code").fill(recovery)
     page.get_by_role("button", name="Continue").click()
 
-    assert page.url == f"{live_server.url}/queue/"
+    page.wait_for_url(f"{live_server.url}/queue/")
     assert not found, report([{"url": url, "violations": v} for url, v in found.items()])
