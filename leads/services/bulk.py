@@ -233,7 +233,7 @@ _CLOSE = f"""
             status = %(closed)s, close_reason = %(reason)s,
             status_changed_at = %(now)s, last_movement_at = %(now)s, closed_at = %(now)s,
             next_action = '', next_action_due_at = NULL,
-            attention_at = NULL, stale_at = NULL, sla_due_at = NULL,
+            attention_at = NULL, stale_at = NULL, sla_due_at = NULL, stale_marked_at = NULL,
             version = l.version + 1
         FROM locked WHERE l.id = locked.id
         RETURNING l.id, l.code, l.organization_id, l.owner_id, l.version, locked.previous,

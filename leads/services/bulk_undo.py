@@ -32,6 +32,7 @@ _FIELDS = [
     ("status_changed_at", "timestamptz"),
     ("last_movement_at", "timestamptz"),
     ("snoozed_until", "timestamptz"),
+    ("stale_marked_at", "timestamptz"),  # absent from changes made before it was kept: NULL
 ]
 # The fields an audit row names (the others follow from them).
 _AUDITED = ["status", "close_reason", "next_action", "next_action_due_at"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import strip_tags
 
 from leads.models import ActionKind, Activity, ActivityKind, BulkChange, CloseReason, Lead, Status
@@ -52,6 +53,7 @@ def _state(lead: Lead) -> tuple[Any, ...]:
         lead.closed_at,
         lead.last_movement_at,
         lead.snoozed_until,
+        lead.stale_marked_at,
     )
 
 
@@ -133,6 +135,8 @@ def test_a_confirmed_close_offers_an_undo_that_restores_status_reason_and_next_a
         until=fresh(leads[1]).received_at + timedelta(days=2),
         actor=actor_of(world),
     )
+    marked = timezone.now() - timedelta(hours=1)  # the sweep found the third one stale
+    Lead.objects.filter(pk=leads[2].pk).update(stale_marked_at=marked)
     before = [_state(lead) for lead in leads]
     versions = [fresh(lead).version for lead in leads]
     client = signed_in(world.coordinator.user)
@@ -140,6 +144,7 @@ def test_a_confirmed_close_offers_an_undo_that_restores_status_reason_and_next_a
     closed = _post(
         client, leads, action="close", close_reason=CloseReason.UNREACHABLE, confirmed="1"
     )
+    assert fresh(leads[2]).stale_marked_at is None  # closed as one by one: no longer stale
 
     change = BulkChange.objects.get()
     assert (change.kind, change.lead_count, change.actor) == (
