@@ -378,9 +378,10 @@ class Lead(models.Model):
                 condition=OPEN_Q,
             ),
             # SLA targets by time; it also carries what the dashboard's summary of the open leads
-            # reads (reporting/selectors.py), so that summary is an index-only scan: at 1M leads
-            # 150 ms of scattered heap reads became 15 ms. Widening lead_counts instead slowed the
-            # queue's counts, and a further index would cost every write to a lead.
+            # and its newly stalled / newly stale counts read (reporting/selectors.py, review.py),
+            # so those are index-only scans: at 1M leads 150 ms of scattered heap reads became 15.
+            # Widening lead_counts instead slowed the queue's counts, and a further index would
+            # cost every write to a lead.
             models.Index(
                 fields=["organization", "sla_due_at"],
                 include=[
@@ -390,6 +391,7 @@ class Lead(models.Model):
                     "next_action_due_at",
                     "first_contact_at",
                     "stale_at",
+                    "stale_marked_at",
                     "status_changed_at",
                 ],
                 name="lead_sla",

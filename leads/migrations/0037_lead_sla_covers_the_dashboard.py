@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='lead',
-            index=models.Index(condition=models.Q(('status__in', ('new', 'contacting', 'prescreening', 'needs_review', 'records_pending', 'records_ready', 'visit_scheduled'))), fields=['organization', 'sla_due_at'], include=('study_site', 'owner', 'status', 'next_action_due_at', 'first_contact_at', 'stale_at', 'status_changed_at'), name='lead_sla'),
+            index=models.Index(condition=models.Q(('status__in', ('new', 'contacting', 'prescreening', 'needs_review', 'records_pending', 'records_ready', 'visit_scheduled'))), fields=['organization', 'sla_due_at'], include=('study_site', 'owner', 'status', 'next_action_due_at', 'first_contact_at', 'stale_at', 'stale_marked_at', 'status_changed_at'), name='lead_sla'),
         ),
     ]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection
@@ -189,10 +189,12 @@ def test_the_open_leads_summary_counts_each_lead_where_the_leads_say(world):
 
 def test_the_open_leads_summary_reads_only_columns_the_lead_sla_index_holds(world):
     """An index-only scan at a million leads: every column the summary's read of the leads
-    names is a key or an included column of lead_sla, and its filter is that index's own."""
+    (and the newly stalled and newly stale counts') names is a key or an included column of
+    lead_sla, and its filter is that index's own."""
     import re
 
     from leads.models import OPEN_Q, Lead
+    from reporting.review import movement
     from reporting.selectors import open_leads_summary
 
     index = next(i for i in Lead._meta.indexes if i.name == "lead_sla")
@@ -207,4 +209,13 @@ def test_the_open_leads_summary_reads_only_columns_the_lead_sla_index_holds(worl
         named = set(re.findall(r'"leads_lead"\."(\w+)"', read))
         assert {"owner_id", "status_changed_at"} <= named
         assert named <= held, named - held
+        now = timezone.now()
+        with CaptureQueriesContext(connection) as queries:
+            movement(organization_id=world.org_a.pk, study_site_ids=study_site_ids,
+                     since=now - timedelta(days=7), now=now)  # fmt: skip
+        stale_reads = [q["sql"] for q in queries if "stale_marked_at" in q["sql"]]
+        assert len(stale_reads) == 2
+        for read in stale_reads:
+            named = set(re.findall(r'"leads_lead"\."(\w+)"', read))
+            assert named <= held, named - held
     assert index.condition == OPEN_Q
