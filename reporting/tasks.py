@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reporting.rollups import cohorts_rebuild, cohorts_refresh_for_leads, cohorts_refresh_moved
+from reporting.rollups import (
+    cohorts_rebuild,
+    cohorts_refresh_for_leads,
+    cohorts_refresh_moved,
+    cohorts_tidy,
+)
 from trialsnest.celery import durable_task
 
 
@@ -18,7 +23,9 @@ def refresh_cohorts(lead_ids: list[int]) -> int:
 def rebuild_cohorts(organization_id: int | None = None) -> int:
     """Nightly (beat), and after a large import: every cohort again, SLA misses and stale
     counts as of now included."""
-    return cohorts_rebuild(organization_id=organization_id)
+    written = cohorts_rebuild(organization_id=organization_id)
+    cohorts_tidy()
+    return written
 
 
 @shared_task

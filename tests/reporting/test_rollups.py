@@ -3,13 +3,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from leads.models import Lead
 from reporting.models import DailyCohort
-from reporting.rollups import cohorts_rebuild, cohorts_refresh_for_leads, cohorts_refresh_moved
+from reporting.rollups import (
+    cohorts_rebuild,
+    cohorts_refresh_for_leads,
+    cohorts_refresh_moved,
+    cohorts_tidy,
+)
 from reporting.tasks import rebuild_cohorts, refresh_moved_cohorts
 from tests.reporting.helpers import spread_leads
 
@@ -140,3 +146,21 @@ def test_refreshing_twice_changes_nothing(world):
 
 def test_the_sweep_without_a_rebuild_waits_for_the_nightly_one(world):
     assert cohorts_refresh_moved(now=timezone.now() - timedelta(minutes=1)) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rebuild_task_leaves_the_cohorts_vacuumed_and_analyzed(world):
+    """A rebuild rewrites every cohort; the task then VACUUM ANALYZEs them, so the dashboards
+    that read them next find no dead rows and fresh statistics."""
+    spread_leads(study_site=world.study_site_a, owner=world.coordinator, n=40, now=timezone.now())
+    rebuild_cohorts()  # the old rows become dead ones
+    written = rebuild_cohorts()
+
+    assert written == DailyCohort.objects.count() > 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_dead_tup, last_vacuum IS NOT NULL, last_analyze IS NOT NULL"
+            " FROM pg_stat_user_tables WHERE relname = 'reporting_dailycohort'"
+        )
+        assert cursor.fetchone() == (0, True, True)
+    assert cohorts_tidy() is True
