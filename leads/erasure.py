@@ -29,6 +29,7 @@ from leads.models import (
 from leads.outreach.models import InboundMessage, OutboundMessage
 from leads.signals import person_erased
 from trialsnest.audit.services import Actor, audit_record
+from trialsnest.lib.phones import e164
 from trialsnest.ops.outbox import enqueue
 
 ERASED = "Erased"
@@ -82,7 +83,7 @@ def _rejected_rows_of(person: Person) -> list[int]:
     in the row. The name too, as households share an e-mail or a phone. `person` is as read
     before its erasure."""
     names = set(f"{person.first_name} {person.last_name}".lower().split())
-    email, phone = person.email.lower(), _digits(person.phone)[-10:]
+    email, phone = person.email.lower(), person.phone  # the phone is kept in E.164
     if not person.first_name or not person.last_name or not (email or phone):
         return []
     candidates = CsvImportRow.objects.filter(
@@ -95,11 +96,7 @@ def _rejected_rows_of(person: Person) -> list[int]:
     for pk, cells in candidates:
         cells = [str(cell).lower() for cell in cells]
         words = set(" ".join(cells).replace(",", " ").split())
-        reached = (email and email in cells) or (phone and any(phone in _digits(c) for c in cells))
+        reached = (email and email in cells) or (phone and any(e164(c) == phone for c in cells))
         if names <= words and reached:
             found.append(pk)
     return found
-
-
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
