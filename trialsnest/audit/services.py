@@ -100,6 +100,12 @@ AUDIT_COLUMNS = [
 ]  # fmt: skip
 
 
+def audit_insert(select_sql: str) -> str:
+    """SQL that appends one event per row of `select_sql`, whose columns are AUDIT_COLUMNS in
+    order: for a set-based write that records its audit in its own statement (a CTE)."""
+    return f"INSERT INTO audit_auditevent ({', '.join(AUDIT_COLUMNS)}) {select_sql}"
+
+
 def audit_record_many(
     *,
     action: str,

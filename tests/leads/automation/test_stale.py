@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.automation.stale import stale_sweep
@@ -53,10 +53,15 @@ def test_it_marks_leads_without_movement_past_the_stale_period(world: World) -> 
     assert entry.data["reason"] == "stale"
     assert entry.data["days"] == 7
     assert entry.data["version"] == quiet.version
-    assert (
-        AuditEvent.objects.filter(action="lead.marked_stale", object_id=str(quiet.code)).count()
-        == 1
-    )
+    event = AuditEvent.objects.get(action="lead.marked_stale", object_id=str(quiet.code))
+    assert event.changes == {
+        "next_action": {"new": ActionKind.STALE_REVIEW},
+        "stale_days": {"new": 7},
+    }
+    assert event.reason == "No movement for the StudySite's stale period"
+    assert event.organization_id == world.org_a.pk
+    assert event.at == later
+    assert event.actor_id is None
     assert not Lead.objects.get(pk=moved.pk).stale_marked_at
     run = JobRun.objects.get(job="stale_sweep")
     assert run.changed == {
@@ -129,3 +134,33 @@ def test_snoozed_and_paused_leads_are_not_swept(world: World) -> None:
 
     assert stale_sweep(now=later) == 0
     assert stale_sweep(now=later + timedelta(days=2)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_a_person_holds_is_left_for_the_next_run(world: World) -> None:
+    held, *others = many_leads(study_site=world.study_site_a, owner=world.coordinator, n=12)
+    later = timezone.now() + timedelta(days=8)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Lead.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(timeout=10)
+    try:
+        assert stale_sweep(now=later, batch=5) == len(others)  # not waiting on the held lead
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert Lead.objects.get(pk=held.pk).stale_marked_at is None
+    assert stale_sweep(now=later) == 1
+    assert len(_stale_codes()) == 12
+    assert AuditEvent.objects.filter(action="lead.marked_stale").count() == 12
