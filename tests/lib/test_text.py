@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from trialsnest.lib.postal import normalize_postal_code
-from trialsnest.lib.text import NOTE_MAX, check_text, has_control_characters, text_problem
+from trialsnest.lib.text import (
+    MULTILINE_ALLOWED,
+    NOTE_MAX,
+    check_text,
+    has_control_characters,
+    text_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,3 +89,20 @@ def test_a_postal_code_wrong_for_its_country_says_what_one_looks_like(
         normalize_postal_code(code, country)
 
     assert refusal.value.messages == [message]
+
+
+def test_control_characters_are_exactly_unicodes_cc_and_cs() -> None:
+    # Every code point, against the category rule the expressions stand for.
+    for multiline in (False, True):
+        allowed = MULTILINE_ALLOWED if multiline else frozenset()
+        wrong = [
+            hex(point)
+            for point in range(0x110000)
+            if has_control_characters(chr(point), multiline=multiline)
+            != (unicodedata.category(chr(point)) in ("Cc", "Cs") and chr(point) not in allowed)
+        ]
+        assert wrong == []
+    assert has_control_characters("Pat\x1b[2J")
+    assert not has_control_characters("Zoë Ñúñez")
+    assert has_control_characters("a\tb")
+    assert not has_control_characters("a\tb\r\n", multiline=True)

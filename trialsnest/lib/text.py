@@ -12,6 +12,7 @@ Searches compare names folded (search_key): lower case, without accents.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -32,9 +33,15 @@ CONTROL = _("Remove the control characters (such as Esc or a line break) from th
 CONTROL_MULTILINE = _("Remove the control characters (such as Esc or Bel) from this text.")
 
 
+# Unicode's Cc is exactly U+0000-U+001F and U+007F-U+009F, Cs exactly U+D800-U+DFFF: one
+# regular expression each way (a character-by-character category lookup was a tenth of a
+# 100,000-row import's checking).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def has_control_characters(value: str, *, multiline: bool = False) -> bool:
-    allowed = MULTILINE_ALLOWED if multiline else frozenset()
-    return any(unicodedata.category(char) in ("Cc", "Cs") and char not in allowed for char in value)
+    return (_CONTROL_MULTILINE if multiline else _CONTROL).search(value) is not None
 
 
 def text_problem(value: str, *, max_length: int, multiline: bool = False) -> StrOrPromise | None:
