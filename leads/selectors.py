@@ -35,7 +35,12 @@ from trialsnest.lib.phones import normalize_phone
 from trialsnest.lib.text import name_words_sql, search_key
 from trialsnest.studies.models import RecruitmentStatus
 from trialsnest.tenancy.models import Membership, Role
-from trialsnest.tenancy.selectors import VISIBLE_IDS, visible_study_site_ids, visible_study_sites
+from trialsnest.tenancy.selectors import (
+    VISIBLE_IDS,
+    study_site_restriction,
+    visible_study_site_ids,
+    visible_study_sites,
+)
 
 PAGE_SIZE = 50
 
@@ -74,13 +79,15 @@ def tab_q(tab: str, now: datetime) -> Q:
 def visible_leads(membership: Membership, *, few: bool = False) -> QuerySet[Lead]:
     """The leads this member may see: their organization's, within their restrictions.
 
-    `few`: for a lead by its code or a person's leads, the restriction goes in as a subquery
-    and costs no query of its own; long lists take the literal ids, which the indexes prefer."""
+    `few`: for a lead by its code or a person's leads, the restriction goes in as a condition
+    on the lead's StudySite and costs no query of its own (a lead with its StudySite, site and
+    study joined took 3-6 ms to plan with the StudySites as a semi-join, 1 ms this way); long
+    lists take the literal ids, which the indexes prefer."""
     leads = Lead.objects.filter(organization_id=membership.organization_id)
     if membership.role == Role.ORG_ADMIN:
         return leads
     if few and not hasattr(membership, VISIBLE_IDS):
-        return leads.filter(study_site__in=visible_study_sites(membership))
+        return leads.filter(study_site_restriction(membership, through="study_site__"))
     ids = visible_study_site_ids(membership)
     return leads if ids is None else leads.filter(study_site_id__in=ids)
 

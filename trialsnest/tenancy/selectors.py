@@ -32,13 +32,22 @@ def visible_study_sites(membership: Membership) -> QuerySet[StudySite]:
     study_sites = StudySite.objects.filter(organization_id=membership.organization_id)
     if membership.role == Role.ORG_ADMIN:
         return study_sites
-    # Lazy subqueries, so the restriction costs no query of its own where it is used.
+    return study_sites.filter(study_site_restriction(membership))
+
+
+def study_site_restriction(membership: Membership, *, through: str = "") -> Q:
+    """The restriction of a member who is not an org admin, as a condition on a StudySite, or
+    on the StudySite reached `through` a relation ("study_site__" from a lead): a lead looked
+    up with its StudySite joined checks that row instead of joining a second StudySite in.
+
+    Lazy subqueries, so the restriction costs no query of its own where it is used.
+    """
     sites = Membership.restricted_sites.through.objects.filter(membership_id=membership.pk)
     chosen = Membership.restricted_study_sites.through.objects.filter(membership_id=membership.pk)
-    return study_sites.filter(
+    return (
         (~Exists(sites) & ~Exists(chosen))
-        | Q(site_id__in=sites.values("site_id"))
-        | Q(id__in=chosen.values("studysite_id"))
+        | Q(**{f"{through}site_id__in": sites.values("site_id")})
+        | Q(**{f"{through}id__in": chosen.values("studysite_id")})
     )
 
 
