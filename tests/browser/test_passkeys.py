@@ -66,8 +66,15 @@ def test_a_passkey_is_added_then_signs_in_as_the_second_factor(page, live_server
 
     # A lost device: its passkey is removed from the same page (the sign-in is recent). This
     # session was verified by it, so the code is asked once more, and then the page is back.
+    page.set_viewport_size({"width": 375, "height": 740})  # on a phone
     page.goto(f"{live_server.url}/accounts/two-factor/codes/")
-    page.get_by_role("button", name="Remove").click()
+    remove = page.get_by_role("button", name="Remove")
+    box = remove.bounding_box()
+    assert box is not None
+    assert box["height"] >= 40  # a thumb's height (it was 23 px, its label white on white)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert remove.evaluate(CONTRAST) >= 4.5  # WCAG AA for its label, against the card
+    remove.click()
     page.get_by_text("Passkey removed. You signed in with it: give your code once.").wait_for()
     assert not WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
     # The next step's code (within the device's tolerance): the one used above is spent.
@@ -75,6 +82,21 @@ def test_a_passkey_is_added_then_signs_in_as_the_second_factor(page, live_server
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Add a passkey").wait_for()
     assert "/accounts/two-factor/codes/" in page.url
+
+
+# The contrast ratio of an element's text against the first background behind it that is not
+# transparent (WCAG's relative luminance).
+CONTRAST = """el => {
+    const rgb = c => c.match(/[\\d.]+/g).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => {
+        v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    let back = el;
+    while (back && rgb(getComputedStyle(back).backgroundColor)[3] === 0) back = back.parentElement;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)),
+                    lum(rgb(back ? getComputedStyle(back).backgroundColor : "rgb(255,255,255)"))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
 
 
 def test_a_password_only_account_cannot_add_a_passkey(page, live_server, world):
