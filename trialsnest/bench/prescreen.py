@@ -168,26 +168,35 @@ def _leads_to_prescreen(site_id: int, n: int) -> Iterator[Lead]:
     )
 
 
+def _submit(lead: Lead, answers: dict[str, str]) -> None:
+    response = response_save(lead=lead, answers=answers, actor=Actor(None), submit=True)
+    response_confirm(
+        response=response, outcome=response.computed_outcome, reason="", actor=Actor(None)
+    )
+
+
 def prescreen_submit(runs: int) -> list[Result]:
     """A coordinator submits a complete prescreen and confirms it: score, save the answers and
     the response, move the lead to records (in process, through the services)."""
     total = total_leads()
     site_id = sites_by_size()[0][0]
     timings, queries = [], 0
-    for lead in _leads_to_prescreen(site_id, max(1, runs)):
+    for lead in _leads_to_prescreen(site_id, max(1, runs) + 1):
         version = QuestionnaireVersion.objects.get(
             questionnaire__study_site_id=lead.study_site_id, status=VersionStatus.PUBLISHED
         )
         codes = [str(c) for c in version.questions.values_list("code", flat=True)]
         answers = dict(zip(codes, LIKELY_FIT, strict=False))
-        with CaptureQueriesContext(connection) as captured:
-            begun = time.perf_counter()
-            response = response_save(lead=lead, answers=answers, actor=Actor(None), submit=True)
-            response_confirm(
-                response=response, outcome=response.computed_outcome, reason="", actor=Actor(None)
-            )
-            timings.append((time.perf_counter() - begun) * 1000)
-        queries = len(captured)
+        if not queries:
+            # The first submission counts the queries, untimed: the capture's debug cursor
+            # formats every statement, which the timed ones should not pay for.
+            with CaptureQueriesContext(connection) as captured:
+                _submit(lead, answers)
+            queries = len(captured)
+            continue
+        begun = time.perf_counter()
+        _submit(lead, answers)
+        timings.append((time.perf_counter() - begun) * 1000)
     assert timings, "no contacting lead to prescreen: run generate_data"
     return [
         Result(
