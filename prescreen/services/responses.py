@@ -88,8 +88,9 @@ def _write_answers(
     response: PrescreenResponse,
     questions: list[Question],
     answers: Mapping[str, AnswerValue | None],
-) -> None:
-    """Upsert what was answered, delete what was cleared: two statements whatever the count."""
+) -> dict[str, AnswerValue]:
+    """Upsert what was answered, delete what was cleared: two statements whatever the count.
+    Returns what was answered, by question code."""
     by_code = {str(q.code): q for q in questions}
     given = {code: value for code, value in answers.items() if code in by_code}
     answered = {code: v for code, v in given.items() if v is not None and is_answered(v)}
@@ -102,6 +103,7 @@ def _write_answers(
     )
     if cleared:
         response.answers.filter(question_id__in=cleared).delete()
+    return answered
 
 
 def _move_lead(lead: Lead, status: str, actor: Actor, reason: str, close_reason: str = "") -> Lead:
@@ -141,12 +143,13 @@ def response_save(
     questions = questions_of(response.version)
     if started:
         response.save()
-    _write_answers(response, questions, answers)
+    answered = _write_answers(response, questions, answers)
     if lead.status != Status.PRESCREENING:
         _move_lead(lead, Status.PRESCREENING, actor, "Prescreen started")
     response.updated_at = now
     if submit:
-        result = score(specs_of(questions), answers_of(response))
+        # A response begun by this save holds exactly what it answered: no need to read it back.
+        result = score(specs_of(questions), answered if started else answers_of(response))
         response.status, response.submitted_at = ResponseStatus.SUBMITTED, now
         response.computed_outcome = result.outcome
         response.fired = [f.as_json() for f in result.fired]
