@@ -3,7 +3,10 @@ commit, and relayed later when the broker was unreachable."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 from django.test import TestCase
 from django.utils import timezone
@@ -100,3 +103,39 @@ def test_a_typo_in_a_swept_task_name_fails_in_the_caller(db):
 
     with pytest.raises(KeyError):
         enqueue_swept("trialsnest.ops.tasks.no_such_task", 1)
+
+
+THREADS_AT_ONCE = """
+import threading
+import django
+django.setup()
+from trialsnest.ops.outbox import _task
+barrier, found = threading.Barrier(8), []
+def look():
+    barrier.wait()
+    try:
+        found.append(_task("leads.outreach.tasks.deliver_message").name)
+    except Exception as exc:
+        found.append(type(exc).__name__)
+threads = [threading.Thread(target=look) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(sorted(set(found)))
+"""
+
+
+def test_eight_threads_find_a_task_at_once_in_a_new_process() -> None:
+    # A threaded web worker's first requests: each needs a task before any loaded them. Seven
+    # of eight found it unregistered (a 500 each) before the loading was done under a lock.
+    done = subprocess.run(
+        [sys.executable, "-c", THREADS_AT_ONCE],
+        cwd=BASE_DIR,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == "['leads.outreach.tasks.deliver_message']", done.stderr

@@ -15,6 +15,7 @@ never import each other.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -73,11 +74,24 @@ def _commit_without_waiting() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+_LOADING = threading.Lock()
+
+
 def _task(task_name: str) -> Any:
     if task_name not in current_app.tasks:
-        # Outside a worker the apps' tasks modules are found on first use (autodiscovery).
-        current_app.loader.import_default_modules()
+        # Outside a worker the apps' tasks modules are found on first use (autodiscovery),
+        # once: two threads at once (gunicorn's threaded workers) raced, the second finding
+        # the modules half loaded and the task not registered (a 500 for its request).
+        with _LOADING:
+            if task_name not in current_app.tasks:
+                current_app.loader.import_default_modules()
     return current_app.tasks[task_name]
+
+
+def load_tasks() -> None:
+    """Register every app's tasks now (the web process does at start, before any request)."""
+    with _LOADING:
+        current_app.loader.import_default_modules()
 
 
 def _publish(task_name: str, args: list[Any]) -> bool:
