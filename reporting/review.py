@@ -88,7 +88,7 @@ def worst_blockers(
         .annotate(n=Count("id"), since=Min("status_changed_at"))
         .order_by("-n")[:limit]
     )
-    return [{"blocker": names.get(r["blocker"], r["blocker"]), **r} for r in rows]
+    return [{**r, "blocker": names.get(r["blocker"], r["blocker"])} for r in rows]
 
 
 def sla_misses_by(

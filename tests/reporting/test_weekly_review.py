@@ -58,6 +58,9 @@ def test_the_page_shows_movement_blockers_sla_misses_and_the_stale_list(world: W
     assert "<th>Moved forward</th><td>1</td>" in body
     assert "Not interested: 1" in body
     assert "<td>Missing records</td><td>1</td>" in body
+    # The worst blockers, by their label (a row of three cells: blocker, leads, since).
+    assert "<td>Missing records</td><td>1</td><td>" in body
+    assert "<td>missing_records</td>" not in body
     assert "<caption>Blocker</caption>" in body
     assert f'href="/leads/{stale.code}/"' in body
     assert "<th>Newly marked stale</th><td>1</td>" in body

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from trialsnest.notifications.selectors import COUNT_CAP
 from trialsnest.tenancy.models import Membership, Role
@@ -36,6 +37,21 @@ NAV: dict[str, list[tuple[str, str]]] = {
     ],
     "sponsor": [("sponsor_reports", "Reports")],
 }
+# A nav item is the current page's when the path starts with its own address, or with one of
+# these for the items that stand for a whole section.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "settings_users": ("/outreach/settings/", "/outreach/templates/"),
+}
+
+
+def _nav(request: HttpRequest, items: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
+    """(address, label, whether it is the current page's) for each item."""
+    entries = []
+    for name, label in items:
+        url = reverse(name)
+        prefixes = (url, *SECTIONS.get(name, ()))
+        entries.append((url, label, request.path.startswith(prefixes)))
+    return entries
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -47,7 +63,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     else:
         nav = []
     return {
-        "nav": nav,
+        "nav": _nav(request, nav),
         "active_membership": membership,
         "has_other_organizations": getattr(request, "has_other_organizations", False),
         "pending_invitations": getattr(request, "pending_invitations", 0),
