@@ -180,7 +180,8 @@ def prescreen_submit(runs: int) -> list[Result]:
     the response, move the lead to records (in process, through the services)."""
     total = total_leads()
     site_id = sites_by_size()[0][0]
-    timings, queries = [], 0
+    timings: list[float] = []
+    queries = 0
     for lead in _leads_to_prescreen(site_id, max(1, runs) + 1):
         version = QuestionnaireVersion.objects.get(
             questionnaire__study_site_id=lead.study_site_id, status=VersionStatus.PUBLISHED
