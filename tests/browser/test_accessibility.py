@@ -57,6 +57,10 @@ def lead(world):
 
 def _check(page: Page, found: dict[str, list[dict[str, Any]]]) -> None:
     violations = serious_violations(page)
+    # And no page wider than the screen: a wide table scrolls in its own box.
+    wide = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    if wide[0] > wide[1]:
+        violations.append({"id": "wider-than-the-screen", "impact": "serious", "width": wide})
     if violations:
         found[page.url] = violations
 
@@ -158,5 +162,10 @@ def test_the_users_settings_and_the_security_page_have_no_serious_violations(
     page.goto(f"{live_server.url}/settings/api-keys/new/")
     assert page.get_by_label("Read the leads handed off to the study team").is_visible()
     _check(page, found)
+    # Lists whose tables are wider than a phone.
+    for path in ("/settings/sites/", "/settings/api-keys/", "/imports/", "/team/materials/",
+                 "/records/providers/", "/outreach/settings/", "/dashboard/"):  # fmt: skip
+        page.goto(f"{live_server.url}{path}")
+        _check(page, found)
 
     assert not found, report([{"url": url, "violations": v} for url, v in found.items()])
