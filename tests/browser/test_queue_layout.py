@@ -129,5 +129,15 @@ def test_the_bulk_bar_shows_only_while_rows_are_selected(page, live_server, worl
     page.locator("input[name=leads]").nth(2).check()
     assert bar.is_visible()
     assert bar.bounding_box()["y"] + bar.bounding_box()["height"] <= 900
+    # Only the fields the chosen action uses.
+    assert bar.get_by_label("Owner").is_visible()
+    assert not bar.get_by_label("Close reason").is_visible()
+    bar.locator("select[name=action]").select_option("close")
+    assert bar.get_by_label("Close reason").is_visible()
+    assert not bar.get_by_label("Owner").is_visible()
+    bar.locator("select[name=action]").select_option("next_action")
+    assert bar.locator("select[name=kind]").is_visible()
+    assert bar.get_by_label("Due").is_visible()
+    assert not bar.get_by_label("Close reason").is_visible()
     page.locator("input[name=leads]").nth(2).uncheck()
     assert not bar.is_visible()
