@@ -37,6 +37,14 @@ _FIND = f"""
     FROM leads_lead l WHERE {_DUE} ORDER BY l.ctid
 """  # noqa: S608 (constants, no input)
 
+# One audit event per lead marked, written by the batch's own statement.
+_AUDIT = audit_insert("""
+    SELECT %(now)s, NULL, organization_id, 'lead.marked_stale', 'lead', code::text,
+           jsonb_build_object('next_action', jsonb_build_object('new', %(kind)s::text),
+                              'stale_days', jsonb_build_object('new', days)),
+           %(reason)s, NULL
+    FROM moved""")
+
 _SWEEP = f"""
     WITH due AS (
         SELECT l.id FROM leads_lead l
@@ -63,14 +71,7 @@ _SWEEP = f"""
         FROM moved
     ),
     audit AS (
-        {
-    audit_insert('''
-            SELECT %(now)s, NULL, organization_id, 'lead.marked_stale', 'lead', code::text,
-                   jsonb_build_object('next_action', jsonb_build_object('new', %(kind)s::text),
-                                      'stale_days', jsonb_build_object('new', days)),
-                   %(reason)s, NULL
-            FROM moved''')
-}
+        {_AUDIT}
     )
     SELECT organization_id, count(*) FROM moved GROUP BY organization_id
 """  # noqa: S608 (constants, no input)

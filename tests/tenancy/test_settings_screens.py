@@ -703,3 +703,21 @@ def test_a_deactivation_reason_is_limited(world: World, admin: Client):
     assert "reason" in refusal.value.message_dict
     world.site_lead.refresh_from_db()
     assert world.site_lead.is_active
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/outreach/inbox/", "Replies"),
+        ("/outreach/settings/", "Settings"),
+        ("/outreach/templates/", "Settings"),
+        ("/settings/sites/", "Settings"),
+        ("/queue/", "Queue"),
+    ],
+)
+@pytest.mark.django_db
+def test_the_nav_marks_the_item_of_the_page_and_only_it(world: World, path: str, current: str):
+    body = signed_in(world.admin.user).get(path).content.decode()
+    main_nav = body.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', main_nav)
+    assert marked == [current]

@@ -53,9 +53,8 @@ def _timed_bare(now: datetime) -> tuple[tuple[float, int], tuple[float, int]]:
 
 def _vacuum() -> None:
     """Clear the dead rows a rolled-back run leaves (autovacuum would, in production) and
-    checkpoint, so the floor and the sweep each start from the same table, and each pays the
-    full-page writes that follow a checkpoint (else one run can land just after one and the
-    other not: 1.2x to 1.7x from one run to the next)."""
+    checkpoint, so the floor and the sweep each start from the same table and each pays the
+    full-page writes that follow a checkpoint."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM leads_lead, leads_activity, audit_auditevent")
         cursor.execute("CHECKPOINT")

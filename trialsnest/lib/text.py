@@ -36,8 +36,9 @@ CONTROL_MULTILINE = _("Remove the control characters (such as Esc or Bel) from t
 # Unicode's Cc is exactly U+0000-U+001F and U+007F-U+009F, Cs exactly U+D800-U+DFFF: one
 # regular expression each way (a character-by-character category lookup was a tenth of a
 # 100,000-row import's checking).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_CLASS = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+_CONTROL = re.compile(_CONTROL_CLASS)
+_CONTROL_MULTILINE = re.compile(f"(?![{''.join(sorted(MULTILINE_ALLOWED))}]){_CONTROL_CLASS}")
 
 
 def has_control_characters(value: str, *, multiline: bool = False) -> bool:

@@ -80,8 +80,8 @@ _LOADING = threading.Lock()
 def _task(task_name: str) -> Any:
     if task_name not in current_app.tasks:
         # Outside a worker the apps' tasks modules are found on first use (autodiscovery),
-        # once: two threads at once (gunicorn's threaded workers) raced, the second finding
-        # the modules half loaded and the task not registered (a 500 for its request).
+        # once: two threads at once (gunicorn's threaded workers) raced, and the second found
+        # the task not registered (a 500 for its request).
         with _LOADING:
             if task_name not in current_app.tasks:
                 current_app.loader.import_default_modules()

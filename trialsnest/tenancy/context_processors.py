@@ -37,10 +37,10 @@ NAV: dict[str, list[tuple[str, str]]] = {
     ],
     "sponsor": [("sponsor_reports", "Reports")],
 }
-# A nav item is the current page's when the path starts with its own address, or with one of
-# these for the items that stand for a whole section.
+# A nav item is the current page's when the path starts with its own address, or with the
+# address of one of these pages, for the items that stand for a whole section.
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "settings_users": ("/outreach/settings/", "/outreach/templates/"),
+    "settings_users": ("outreach_settings", "outreach_templates"),
 }
 
 
@@ -49,7 +49,7 @@ def _nav(request: HttpRequest, items: list[tuple[str, str]]) -> list[tuple[str, 
     entries = []
     for name, label in items:
         url = reverse(name)
-        prefixes = (url, *SECTIONS.get(name, ()))
+        prefixes = (url, *(reverse(page) for page in SECTIONS.get(name, ())))
         entries.append((url, label, request.path.startswith(prefixes)))
     return entries
 
