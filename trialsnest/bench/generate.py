@@ -22,6 +22,7 @@ from django.utils import timezone
 from leads.models import OPEN_STATUSES, ActionKind, Blocker, Source, Status
 from trialsnest.bench.prescreen import generate_prescreens
 from trialsnest.bench.records import generate_records
+from trialsnest.bench.rows import MADE_COLUMNS, Made
 from trialsnest.lib.db import copy_rows
 
 BENCH_PASSWORD = "bench-password"  # noqa: S105  (synthetic benchmark users only)
@@ -245,14 +246,19 @@ ACTIVITY_COLUMNS = [
 ]  # fmt: skip
 
 
+# The full rows are written and dropped block by block: ten million do not fit in memory.
+BLOCK = 250_000
+
+
 def _leads(
     plan: Plan, rng: random.Random, now: datetime, made: dict[str, Any], say: Callable[[str], None]
-) -> list[tuple[Any, ...]]:
-    """The leads written (their rows: the prescreens are made from them)."""
+) -> list[Made]:
+    """The leads written (what the prescreens are made from)."""
     sites = made["sites"]
     site_choices = rng.choices(range(len(sites)), plan.site_weights, k=plan.leads)
     statuses, weights = zip(*STATUS_MIX, strict=True)
     person_ids, lead_ids = Ids("leads_person"), Ids("leads_lead")
+    written: list[Made] = []
     leads: list[tuple[Any, ...]] = []
     people: list[tuple[Any, ...]] = []
     for n, site_index in enumerate(site_choices):
@@ -272,15 +278,16 @@ def _leads(
         leads.append(
             _lead_row(rng, now, lead_id, person_id, site, study_site, owner, status, received)
         )
-    say(f"{len(people)} people and {len(leads)} leads generated")
-    copy_rows("leads_person", PERSON_COLUMNS, iter(people))
-    del people
-    copy_rows("leads_lead", LEAD_COLUMNS, iter(leads))
-    say("people and leads copied")
-    count = copy_rows("leads_activity", ACTIVITY_COLUMNS, _activities(rng, leads, made))
+        if len(leads) == BLOCK or n == len(site_choices) - 1:
+            copy_rows("leads_person", PERSON_COLUMNS, iter(people))
+            copy_rows("leads_lead", LEAD_COLUMNS, iter(leads))
+            written += [Made(*(row[i] for i in MADE_COLUMNS)) for row in leads]
+            people, leads = [], []
+    say(f"{len(written)} people and leads copied")
+    count = copy_rows("leads_activity", ACTIVITY_COLUMNS, _activities(rng, written, made))
     say(f"{count} activities copied")
-    generate_records(rng, now, made, leads, say)
-    return leads
+    generate_records(rng, now, made, written, say)
+    return written
 
 
 def _lead_row(
@@ -309,10 +316,15 @@ def _lead_row(
 
 
 def _activities(
-    rng: random.Random, leads: list[tuple[Any, ...]], made: dict[str, Any]
+    rng: random.Random, leads: list[Made], made: dict[str, Any]
 ) -> Iterator[tuple[Any, ...]]:
-    for row in leads:
-        lead_id, org_id, received, moved = row[0], row[2], row[21], row[22]
+    for lead in leads:
+        lead_id, org_id, received, moved = (
+            lead.id,
+            lead.organization_id,
+            lead.received_at,
+            lead.moved_at,
+        )
         count = 50 if lead_id % 1000 == 0 else rng.randint(2, 8)
         span = max((moved - received).total_seconds(), 60.0)
         yield (org_id, lead_id, "received", received, None, "", "", "", "", '{"version": 1}')

@@ -34,6 +34,7 @@ from prescreen.services.responses import response_confirm, response_save
 from trialsnest.audit.services import Actor
 from trialsnest.bench.measure import Result, percentile
 from trialsnest.bench.pages import sites_by_size, total_leads
+from trialsnest.bench.rows import Made
 from trialsnest.lib.db import copy_rows
 
 SHARE = 0.67  # of the leads whose status says they were prescreened: about a third of all
@@ -104,7 +105,7 @@ def _fired(question_id: int, effect: str, why: str) -> str:
 def generate_prescreens(
     rng: random.Random,
     made: dict[str, Any],
-    leads: list[tuple[Any, ...]],
+    leads: list[Made],
     say: Callable[[str], None],
 ) -> None:
     now = timezone.now()
@@ -117,7 +118,8 @@ def generate_prescreens(
     )
     for row in leads:
         lead_id, org_id, study_site_id, status, close_reason, moved = (
-            row[0], row[2], row[4], row[11], row[20], row[22],
+            row.id, row.organization_id, row.study_site_id, row.status, row.close_reason,
+            row.moved_at,
         )  # fmt: skip
         prescreened = status in (Status.PRESCREENING, Status.NEEDS_REVIEW, *PAST_PRESCREEN)
         if not (prescreened or close_reason == "not_a_fit") or rng.random() > SHARE:

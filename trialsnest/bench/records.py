@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from records.models import ItemState, Method, Provider, RecordRequirement
+from trialsnest.bench.rows import Made
 from trialsnest.lib.db import copy_rows
 
 NAMES = ["HbA1c", "Colonoscopy report", "Medication list", "Lipid panel", "ECG", "Chest X-ray"]
@@ -33,7 +34,7 @@ def generate_records(
     rng: random.Random,
     now: datetime,
     made: dict[str, Any],
-    leads: list[tuple[Any, ...]],
+    leads: list[Made],
     say: Callable[[str], None],
 ) -> int:
     largest = made["sites"][0].pk  # the power law's first site is the largest
@@ -77,13 +78,18 @@ def generate_records(
 def _items(
     rng: random.Random,
     now: datetime,
-    leads: list[tuple[Any, ...]],
+    leads: list[Made],
     checklists: dict[int, list[int]],
     directory: dict[int, list[int]],
 ) -> Iterator[tuple[Any, ...]]:
     today = now.date()
     for row in leads:
-        lead_id, org_id, study_site_id, status = row[0], row[2], row[4], row[11]
+        lead_id, org_id, study_site_id, status = (
+            row.id,
+            row.organization_id,
+            row.study_site_id,
+            row.status,
+        )
         if status not in RECORDS_STATUSES and not (status == "handed_off" and lead_id % 5 == 0):
             continue
         provider = rng.choice(directory[org_id])
