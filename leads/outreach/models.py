@@ -221,6 +221,9 @@ class InboundMessage(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # When a text was acted on (matched with its people, an opt-out recorded...): the webhook
+    # keeps it and answers, a worker acts on the texts waiting, in batches.
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -241,6 +244,12 @@ class InboundMessage(models.Model):
             models.Index(fields=["organization", "from_number"], name="inbound_from"),
             # The owner's latest replies (the Replies page).
             models.Index(fields=["organization", "-received_at"], name="inbound_recent"),
+            # The texts waiting to be acted on.
+            models.Index(
+                fields=["organization", "id"],
+                condition=Q(processed_at__isnull=True),
+                name="inbound_waiting",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from leads.outreach.services.inbound import inbound_requeue_waiting, inbound_sms_process
 from leads.outreach.services.sending import (
     held_messages_release,
     message_deliver,
@@ -31,5 +32,17 @@ def deliver_messages(message_ids: list[int]) -> int:
 @shared_task
 def release_held_messages() -> int:
     """Beat, every minute: messages held for quiet hours whose window has opened, queued
-    messages whose task was lost, and claimed ones whose worker died before the outcome."""
-    return held_messages_release() + messages_requeue_stale() + messages_resume_sending()
+    messages whose task was lost, claimed ones whose worker died before the outcome, and
+    inbound texts whose task was lost."""
+    return (
+        held_messages_release()
+        + messages_requeue_stale()
+        + messages_resume_sending()
+        + inbound_requeue_waiting()
+    )
+
+
+@durable_task()
+def process_inbound_sms(message_id: int) -> int:
+    """Act on the texts waiting in this text's organization (services.inbound)."""
+    return inbound_sms_process(message_id=message_id)

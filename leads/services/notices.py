@@ -74,9 +74,16 @@ def notify_reassigned_many(
 
 def notify_reply(leads: Iterable[Lead], message_code: UUID, channel: str, intent: str) -> None:
     """Tell each lead's owner that the person wrote back."""
+    notify_many(reply_notices(leads, message_code, channel, intent))
+
+
+def reply_notices(
+    leads: Iterable[Lead], message_code: UUID, channel: str, intent: str
+) -> list[Notice]:
+    """The notices `notify_reply` writes, for writing many replies' at once (notify_many)."""
     label = "text" if channel == "sms" else "e-mail"
     reason = REPLY_REASON.get(intent, f"The person replied by {label}")
-    notify_many(
+    return [
         Notice(
             organization_id=lead.organization_id,
             recipient_id=lead.owner_id,
@@ -87,4 +94,4 @@ def notify_reply(leads: Iterable[Lead], message_code: UUID, channel: str, intent
         )
         for lead in leads
         if lead.owner_id is not None and lead.is_open
-    )
+    ]

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.models import ActivityKind, Channel, Lead, OptOut, Person, SuspectedDuplicate
-from leads.services.timeline import activity_add
-from trialsnest.audit.services import Actor, audit_record, audit_record_each
+from leads.services.timeline import activities_add, activity_build
+from trialsnest.audit.services import Actor, audit_record, audit_record_each, audit_record_many
 from trialsnest.lib.db import copy_rows
 from trialsnest.lib.emails import normalize_email
 from trialsnest.lib.phones import normalize_phone
@@ -119,34 +119,67 @@ def person_record_opt_out(
     lead: Lead | None = None,
 ) -> OptOut:
     """Add to the opt-out ledger and withdraw consent for the channel at once."""
+    [entry] = people_record_opt_out(
+        opting_out=[(person, lead, evidence, at or timezone.now())], channel=channel, actor=actor
+    )
+    return entry
+
+
+@transaction.atomic
+def people_record_opt_out(
+    *,
+    opting_out: Sequence[tuple[Person, Lead | None, str, datetime]],
+    channel: str,
+    actor: Actor,
+) -> list[OptOut]:
+    """The opt-outs of people of one organization (each with the lead whose timeline shows it,
+    if any, its evidence and when it was asked for), set-based: the ledger entries, the
+    consents withdrawn, an audit event each and the timeline notes, a statement of each."""
     if channel not in Channel.values:
         raise ValidationError({"channel": "Pick a channel."})
-    check_text(evidence, field="evidence", max_length=LINE_MAX)
-    at = at or timezone.now()
-    entry = OptOut.objects.create(
-        person=person,
-        channel=channel,
-        at=at,
-        evidence=evidence,
-        consent_text_version=person.consent_text_version,
+    for _, _, evidence, _ in opting_out:
+        check_text(evidence, field="evidence", max_length=LINE_MAX)
+    people = [person for person, _, _, _ in opting_out]
+    if len({person.organization_id for person in people}) > 1:
+        raise ValueError("The people opting out belong to one organization.")
+    if not people:
+        return []
+    now = timezone.now()
+    entries = OptOut.objects.bulk_create(
+        OptOut(person=person, channel=channel, at=at, evidence=evidence,
+               consent_text_version=person.consent_text_version)
+        for person, _, evidence, at in opting_out
+    )  # fmt: skip
+    consent = f"consent_{channel}"
+    Person.objects.filter(pk__in=[person.pk for person in people]).update(
+        **{consent: False}, updated_at=now
     )
-    setattr(person, f"consent_{channel}", False)
-    person.save(update_fields=[f"consent_{channel}", "updated_at"])
-    audit_record(
-        action="person.opted_out",
-        actor=actor.user,
-        organization_id=person.organization_id,
-        obj=person,
-        changes={f"consent_{channel}": {"old": True, "new": False}},
-        request=actor.request,
-    )
-    if lead is not None:
-        activity_add(
-            lead,
-            ActivityKind.NOTE,
-            actor,
-            at,
+    for person in people:
+        setattr(person, consent, False)
+        person.updated_at = now
+    changes = {consent: {"old": True, "new": False}}
+    if actor.request is not None or len(people) == 1:  # a person's own action keeps its IP
+        for person in people:
+            audit_record(
+                action="person.opted_out", actor=actor.user, obj=person, changes=changes,
+                organization_id=person.organization_id, request=actor.request,
+            )  # fmt: skip
+    else:
+        audit_record_many(
+            action="person.opted_out",
+            actor_id=actor.user.pk if actor.user is not None else None,
+            organization_id=people[0].organization_id,
+            object_type="person",
+            object_ids=[str(person.code) for person in people],
+            changes=changes,
+        )
+    activities_add(
+        activity_build(
+            lead, ActivityKind.NOTE, actor, at,
             text=f"Opted out of {Channel(channel).label} contact. {evidence}".strip(),
             data={"opt_out": channel},
         )
-    return entry
+        for _, lead, evidence, at in opting_out
+        if lead is not None
+    )  # fmt: skip
+    return entries

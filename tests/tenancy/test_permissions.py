@@ -1096,12 +1096,10 @@ def _org_a_template(world: World) -> dict[str, Any]:
 
 def _org_a_reply_to_review(world: World) -> dict[str, Any]:
     """A reply from an org-A lead's person (at study_site_a) that reads as a wish to stop."""
-    from leads.outreach.services.inbound import inbound_sms_receive
+    from tests.leads.outreach.conftest import text_in
 
     person = LeadFactory(study_site=world.study_site_a).person
-    message = inbound_sms_receive(
-        organization_id=world.org_a.pk, from_number=person.phone, body="wrong number"
-    )
+    message = text_in(organization_id=world.org_a.pk, from_number=person.phone, body="wrong number")
     return {"code": message.code}
 
 

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, ActionKind, Blocker, Source, Status
+from leads.services.timeline import ACTIVITY_COLUMNS
 from trialsnest.bench.prescreen import generate_prescreens
 from trialsnest.bench.records import generate_records
 from trialsnest.bench.rows import MADE_COLUMNS, Made
@@ -239,10 +240,6 @@ LEAD_COLUMNS = [
     "next_action", "next_action_due_at", "attention_at", "stale_at", "sla_due_at", "attempts",
     "close_reason", "received_at", "last_movement_at", "status_changed_at", "first_contact_at",
     "prescreened_at", "records_ready_at", "scheduled_at", "handed_off_at", "closed_at", "version",
-]  # fmt: skip
-ACTIVITY_COLUMNS = [
-    "organization_id", "lead_id", "kind", "at", "actor_id", "channel", "direction", "outcome",
-    "text", "data",
 ]  # fmt: skip
 
 

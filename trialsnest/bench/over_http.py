@@ -105,6 +105,27 @@ def gunicorn(port: int, **extra: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
+def celery_worker(**extra: str) -> subprocess.Popen[bytes]:
+    """A Celery worker (solo pool) with the settings `gunicorn` gives the web. Its output is
+    dropped: what it failed to do shows in the figures the scenario checks."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="trialsnest.settings",
+        DEBUG="false",
+        SECRET_KEY=env.get("SECRET_KEY") or "bench-only-" + "k" * 50,
+        DATABASE_URL=database_url(),
+        LOG_LEVEL="WARNING",
+        BENCHMARKS="true",
+        EMAIL_URL="console://",
+        **extra,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "trialsnest", "worker", "--pool=solo",
+         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 def database_url() -> str:
     db = settings.DATABASES["default"]
     host = str(db.get("HOST") or "")

@@ -23,7 +23,8 @@ from django.utils import timezone
 from leads.models import ActivityKind, Direction, OptOut
 from leads.outreach.keywords import Intent, classify
 from leads.outreach.models import InboundMessage, MessageChannel, OutboundMessage
-from leads.outreach.services.inbound import BODY_MAX, SYSTEM, clean_body
+from leads.outreach.services.answers import SYSTEM
+from leads.outreach.services.inbound import BODY_MAX, clean_body
 from leads.outreach.services.sending import settle
 from leads.services.notices import notify_reply
 from leads.services.people import person_record_opt_out
@@ -133,6 +134,7 @@ def email_reply_receive(
         intent=intent,
         received_at=received_at,
         needs_review=intent == Intent.MAYBE_STOP,
+        processed_at=received_at,  # acted on here and now
     )
     audit_record(
         action="message.received",

@@ -22,7 +22,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from leads.models import ActivityKind, Direction, Lead, Person
+from leads.models import Activity, ActivityKind, Direction, Lead, Person
 from leads.outreach.backends import Sms, SmsError, sms_backend
 from leads.outreach.models import (
     KEYWORD_ANSWERS,
@@ -35,7 +35,7 @@ from leads.outreach.models import (
 from leads.outreach.quiet_hours import recipient_zones, window_opens
 from leads.outreach.rendering import email_html
 from leads.services.people import opted_out_of
-from leads.services.timeline import activity_add
+from leads.services.timeline import activity_build
 from trialsnest.audit.services import Actor, audit_record
 from trialsnest.lib.text import NOTE_MAX, check_text
 from trialsnest.ops.outbox import enqueue, enqueue_swept
@@ -142,6 +142,18 @@ def sms_paused(person: Person) -> InboundMessage | None:
     ).first()
 
 
+def stop_waiting(person: Person) -> bool:
+    """Whether a text from their number that asks to stop (a keyword, or words that read so)
+    waits for the worker to act on it."""
+    return InboundMessage.objects.filter(
+        organization_id=person.organization_id,
+        from_number=person.phone,
+        channel=MessageChannel.SMS,
+        processed_at__isnull=True,
+        intent__in=[InboundMessage.Intent.OPT_OUT, InboundMessage.Intent.MAYBE_STOP],
+    ).exists()
+
+
 def blocked_reason(message: OutboundMessage) -> str:
     """Why this message may not go to this person on this channel ("" when it may)."""
     person = message.person
@@ -155,6 +167,8 @@ def blocked_reason(message: OutboundMessage) -> str:
     if not person.consents_to(channel):
         return f"No consent to {channel.label}."
     if channel == MessageChannel.SMS:
+        if stop_waiting(person):
+            return "Their text asking to stop is being recorded."
         pause = sms_paused(person)
         if pause is not None:
             return (
@@ -301,30 +315,41 @@ def _record(message: OutboundMessage, actor: Actor, action: str, text: str = "")
         actor=actor.user,
         organization_id=message.organization_id,
         obj=message,
-        changes={
-            "channel": {"new": message.channel},
-            "status": {"new": message.status},
-            "purpose": {"new": message.purpose},
-        },
+        changes=message_changes(message),
         reason=message.reason,
         request=actor.request,
     )
     if message.lead is not None:
-        activity_add(
-            message.lead,
-            ActivityKind.MESSAGE,
-            actor,
-            timezone.now(),
-            channel=message.channel,
-            direction=Direction.OUTBOUND,
-            text=text,
-            data={
-                "message": str(message.code),
-                "status": message.status,
-                "reason": message.reason,
-                "purpose": message.purpose,
-            },
-        )
+        message_entry(message, actor, text).save(force_insert=True)
+
+
+def message_changes(message: OutboundMessage) -> dict[str, Any]:
+    """What a message's audit event records of it."""
+    return {
+        "channel": {"new": message.channel},
+        "status": {"new": message.status},
+        "purpose": {"new": message.purpose},
+    }
+
+
+def message_entry(message: OutboundMessage, actor: Actor, text: str = "") -> Activity:
+    """The line a message puts on its lead's timeline (unsaved)."""
+    assert message.lead is not None
+    return activity_build(
+        message.lead,
+        ActivityKind.MESSAGE,
+        actor,
+        timezone.now(),
+        channel=message.channel,
+        direction=Direction.OUTBOUND,
+        text=text,
+        data={
+            "message": str(message.code),
+            "status": message.status,
+            "reason": message.reason,
+            "purpose": message.purpose,
+        },
+    )
 
 
 def held_messages_release(*, now: datetime | None = None, limit: int = HELD_BATCH) -> int:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
 
 from leads.models import Lead
 from leads.outreach.backends import FileSmsBackend
-from leads.outreach.models import OutreachSettings
+from leads.outreach.models import InboundMessage, OutreachSettings
+from leads.outreach.services.inbound import inbound_sms_process, inbound_sms_receive
 from tests.conftest import World
 from tests.factories import new_lead
 
@@ -21,6 +23,14 @@ ORG_B_NUMBER = "+13125550001"
 DAYTIME = datetime(2025, 6, 4, 15, 0, tzinfo=UTC)
 # 22:30 in Chicago: quiet hours there.
 NIGHT_IN_CHICAGO = datetime(2025, 6, 5, 3, 30, tzinfo=UTC)
+
+
+def text_in(**fields: Any) -> InboundMessage:
+    """A text through the webhook's service, then acted on as the worker does."""
+    message = inbound_sms_receive(**fields)
+    inbound_sms_process(message_id=message.pk)
+    message.refresh_from_db()
+    return message
 
 
 @pytest.fixture

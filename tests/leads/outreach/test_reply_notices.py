@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from leads.outreach.services.inbound import inbound_sms_receive
 from tests.conftest import World
+from tests.leads.outreach.conftest import text_in
 from trialsnest.notifications.models import Kind, Notification
 
 pytestmark = pytest.mark.django_db
@@ -14,15 +14,13 @@ pytestmark = pytest.mark.django_db
 
 def test_a_text_reply_tells_the_owner_and_a_provider_retry_does_not(world: World, sms_lead):
     for _ in range(2):
-        inbound_sms_receive(
+        text_in(
             organization_id=world.org_a.pk,
             from_number=sms_lead.person.phone,
             body="Tuesday works",
             provider_id="SM1",
         )
-    inbound_sms_receive(
-        organization_id=world.org_a.pk, from_number=sms_lead.person.phone, body="STOP"
-    )
+    text_in(organization_id=world.org_a.pk, from_number=sms_lead.person.phone, body="STOP")
 
     assert _notices(sms_lead) == [
         (Kind.REPLY, "The person replied by text"),
