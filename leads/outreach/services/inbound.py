@@ -18,9 +18,10 @@ came. Until its STOP is acted on, no text goes to that number (blocked_reason).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -37,6 +38,8 @@ from trialsnest.lib.phones import e164
 from trialsnest.lib.text import LINE_MAX, has_control_characters
 from trialsnest.notifications.services import Notice, notify_many
 from trialsnest.ops.outbox import enqueue_swept
+
+logger = logging.getLogger(__name__)
 
 BODY_MAX = 5000
 BATCH = 500
@@ -123,11 +126,37 @@ def inbound_sms_process(*, message_id: int) -> int:
     )
     if found is None or found[1] is not None:
         return 0  # acted on already (a batch took it with others)
-    done, more = 0, True
+    done, more, size = 0, True, BATCH
     while more:
-        count, more = _process_batch(found[0])
+        try:
+            count, more = _process_batch(found[0], size)
+        except DatabaseError:
+            raise  # the task retries
+        except Exception:
+            if size > 1:  # find the text that fails: the next batches are of one text
+                size = 1
+                continue
+            # That text must not hold up the others: a person looks at it.
+            logger.exception("An inbound text could not be acted on: it waits for review")
+            _set_aside(found[0])
+            count, more, size = 0, True, BATCH
         done += count
     return done
+
+
+@transaction.atomic
+def _set_aside(organization_id: int) -> None:
+    advisory_lock(f"inbound-sms:{organization_id}")
+    first = (
+        InboundMessage.objects.filter(
+            organization_id=organization_id, processed_at__isnull=True, channel=MessageChannel.SMS
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:1]
+    )
+    InboundMessage.objects.filter(pk__in=list(first)).update(
+        processed_at=timezone.now(), needs_review=True
+    )
 
 
 def inbound_requeue_waiting(*, now: datetime | None = None) -> int:
@@ -149,13 +178,13 @@ def inbound_requeue_waiting(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def _process_batch(organization_id: int) -> tuple[int, bool]:
+def _process_batch(organization_id: int, size: int = BATCH) -> tuple[int, bool]:
     """Act on a batch of the organization's texts waiting: how many, and whether more wait."""
     advisory_lock(f"inbound-sms:{organization_id}")
     waiting = list(
         InboundMessage.objects.filter(
             organization_id=organization_id, processed_at__isnull=True, channel=MessageChannel.SMS
-        ).order_by("id")[:BATCH]
+        ).order_by("id")[:size]
     )
     batch: dict[str, InboundMessage] = {}
     for message in waiting:  # a number's later text waits for the next batch
@@ -179,7 +208,7 @@ def _process_batch(organization_id: int) -> tuple[int, bool]:
     for number, message in batch.items():
         acting.take(message, people.get(number, []))
     acting.write(list(batch.values()))
-    return len(batch), len(waiting) == BATCH or len(waiting) > len(batch)
+    return len(batch), len(waiting) == size or len(waiting) > len(batch)
 
 
 def _latest_leads(person_ids: list[int]) -> dict[int, Lead]:

@@ -123,3 +123,27 @@ def test_the_beat_finds_a_text_whose_task_was_lost(
 
     assert OptOut.objects.filter(person=sms_lead.person).count() == 1
     assert inbound_requeue_waiting(now=text.received_at + timedelta(minutes=3)) == 0
+
+
+def test_a_text_that_cannot_be_acted_on_waits_for_review_without_holding_up_the_others(
+    world: World, outreach, monkeypatch
+):
+    import leads.outreach.services.inbound as inbound
+
+    texts = _stops(world, 3, 400)
+    record = inbound.people_record_opt_out
+
+    def failing_for_the_second(*, opting_out, **kwargs):
+        if any(person.phone == texts[1].from_number for person, *_ in opting_out):
+            raise ValueError("a fault in acting on that text")
+        return record(opting_out=opting_out, **kwargs)
+
+    monkeypatch.setattr(inbound, "people_record_opt_out", failing_for_the_second)
+
+    assert inbound_sms_process(message_id=texts[0].pk) == 2
+
+    acted = {t.pk: InboundMessage.objects.get(pk=t.pk) for t in texts}
+    assert all(m.processed_at is not None for m in acted.values())
+    assert acted[texts[1].pk].needs_review is True  # a person looks at it
+    opted_out = set(OptOut.objects.values_list("person__phone", flat=True))
+    assert opted_out == {texts[0].from_number, texts[2].from_number}
