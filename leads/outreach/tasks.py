@@ -42,7 +42,7 @@ def release_held_messages() -> int:
     )
 
 
-@durable_task()
+@durable_task(ignore_result=True)  # one a text: nobody reads its result
 def process_inbound_sms(message_id: int) -> int:
     """Act on the texts waiting in this text's organization (services.inbound)."""
     return inbound_sms_process(message_id=message_id)
