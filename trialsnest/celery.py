@@ -21,8 +21,13 @@ from django.db import DatabaseError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialsnest.settings")
 
+# The queues every worker takes (`celery worker -Q celery,inbound`): the default one, and
+# inbound texts', so a STOP never waits behind a campaign's deliveries or an import.
+INBOUND_QUEUE = "inbound"
+
 app = Celery("trialsnest")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_routes = {"leads.outreach.tasks.process_inbound_sms": {"queue": INBOUND_QUEUE}}
 app.autodiscover_tasks()
 
 

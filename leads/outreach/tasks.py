@@ -42,7 +42,8 @@ def release_held_messages() -> int:
     )
 
 
-@durable_task(ignore_result=True)  # one a text: nobody reads its result
+# On a queue of its own (trialsnest.celery.INBOUND_QUEUE).
+@durable_task()
 def process_inbound_sms(message_id: int) -> int:
     """Act on the texts waiting in this text's organization (services.inbound)."""
     return inbound_sms_process(message_id=message_id)

@@ -103,8 +103,9 @@ class Stack:
             **self.extra(),
         )
         schedule = str(self.folder / "beat-schedule")
-        command = [PYTHON, "-m", "celery", "-A", "trialsnest", "worker", "--beat", "--pool=solo",
-                   "--loglevel=WARNING", "--schedule", schedule]  # fmt: skip
+        command = [PYTHON, "-m", "celery", "-A", "trialsnest", "worker", "-Q", "celery,inbound",
+                   "--beat", "--pool=solo", "--loglevel=WARNING",
+                   "--schedule", schedule]  # fmt: skip
         self.processes.append(subprocess.Popen(command, cwd=BASE_DIR, env=variables))
 
     def stop(self) -> None:

@@ -105,9 +105,9 @@ def gunicorn(port: int, **extra: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def celery_worker(**extra: str) -> subprocess.Popen[bytes]:
-    """A Celery worker (solo pool) with the settings `gunicorn` gives the web. Its output is
-    dropped: what it failed to do shows in the figures the scenario checks."""
+def celery_worker(queues: str, **extra: str) -> subprocess.Popen[bytes]:
+    """A Celery worker (solo pool) of `queues` with the settings `gunicorn` gives the web. Its
+    output is dropped: what it failed to do shows in the figures the scenario checks."""
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="trialsnest.settings",
@@ -119,9 +119,10 @@ def celery_worker(**extra: str) -> subprocess.Popen[bytes]:
         EMAIL_URL="console://",
         **extra,
     )
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 (our own command)
         [sys.executable, "-m", "celery", "-A", "trialsnest", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+         "-Q", queues, "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
+         "--without-mingle"],
         cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 

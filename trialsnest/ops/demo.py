@@ -85,6 +85,8 @@ def main() -> int:
                 "-A",
                 "trialsnest",
                 "worker",
+                "-Q",
+                "celery,inbound",
                 "--beat",
                 "--loglevel=INFO",
                 "--concurrency=2",

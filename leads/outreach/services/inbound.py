@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -33,6 +34,7 @@ from leads.services.notices import reply_notices
 from leads.services.people import people_record_opt_out
 from leads.services.timeline import activities_add, activity_build
 from trialsnest.audit.services import audit_insert, audit_record, audit_record_each
+from trialsnest.lib.breaker import redis_breaker
 from trialsnest.lib.db import advisory_lock
 from trialsnest.lib.phones import e164
 from trialsnest.lib.text import LINE_MAX, has_control_characters
@@ -46,6 +48,8 @@ BATCH = 500
 PROCESS_TASK = "leads.outreach.tasks.process_inbound_sms"
 # A text still waiting this long lost its task (a crash between commit and publish).
 STALE_WAITING = timedelta(minutes=1)
+# How long a queued task's mark holds off queueing another (seconds).
+QUEUED_MARK = 60
 
 
 def clean_body(body: str) -> str:
@@ -111,25 +115,41 @@ def inbound_sms_receive(
     if kept is None:  # the same provider id: that text
         return InboundMessage.objects.get(organization_id=organization_id, provider_id=provider_id)
     message.pk, message.code = kept
-    enqueue_swept(PROCESS_TASK, message.pk)
+    transaction.on_commit(lambda: _queue_task(organization_id, message.pk))
     return message
 
 
+def _queued(organization_id: int) -> str:
+    return f"inbound-sms:queued:{organization_id}"
+
+
+def _queue_task(organization_id: int, message_id: int) -> None:
+    """Queue the worker's task, unless one is queued for the organization and not started yet:
+    that one will find this text too (it clears the mark before it reads what waits). One task
+    for a burst of texts, not one a text. A lost task leaves the mark for QUEUED_MARK at most;
+    the beat finds its texts."""
+    if redis_breaker.available() and not cache.add(_queued(organization_id), 1, QUEUED_MARK):
+        return
+    enqueue_swept(PROCESS_TASK, message_id)
+
+
 def inbound_sms_process(*, message_id: int) -> int:
-    """Act on the texts waiting in this text's organization (this one among them), batch after
-    batch; returns how many were acted on. Safe to run twice and at once: a text acted on is
-    marked so in the same transaction, and the workers of one organization take turns."""
-    found = (
+    """Act on the texts waiting in this text's organization (this one among them, unless a
+    batch took it already), batch after batch; returns how many were acted on. Safe to run
+    twice and at once: a text acted on is marked so in the same transaction, and the workers of
+    one organization take turns."""
+    organization_id = (
         InboundMessage.objects.filter(pk=message_id)
-        .values_list("organization_id", "processed_at")
+        .values_list("organization_id", flat=True)
         .first()
     )
-    if found is None or found[1] is not None:
-        return 0  # acted on already (a batch took it with others)
+    if organization_id is None:
+        return 0
+    cache.delete(_queued(organization_id))  # texts from now on queue a task again
     done, more, size = 0, True, BATCH
     while more:
         try:
-            count, more = _process_batch(found[0], size)
+            count, more = _process_batch(organization_id, size)
         except DatabaseError:
             raise  # the task retries
         except Exception:
@@ -138,7 +158,7 @@ def inbound_sms_process(*, message_id: int) -> int:
                 continue
             # That text must not hold up the others: a person looks at it.
             logger.exception("An inbound text could not be acted on: it waits for review")
-            _set_aside(found[0])
+            _set_aside(organization_id)
             count, more, size = 0, True, BATCH
         done += count
     return done

@@ -147,3 +147,24 @@ def test_a_text_that_cannot_be_acted_on_waits_for_review_without_holding_up_the_
     assert acted[texts[1].pk].needs_review is True  # a person looks at it
     opted_out = set(OptOut.objects.values_list("person__phone", flat=True))
     assert opted_out == {texts[0].from_number, texts[2].from_number}
+
+
+def test_a_burst_of_texts_queues_one_task_until_it_starts(
+    world: World, sms_lead, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from leads.outreach.services.inbound import _queue_task, _queued
+
+    cache.delete(_queued(world.org_a.pk))  # (an earlier run's database had the same ids)
+    texts = _stops(world, 3, 500)
+    with django_capture_on_commit_callbacks() as published:
+        for text in texts:
+            _queue_task(world.org_a.pk, text.pk)
+    assert len(published) == 1  # the queued task will find all three
+
+    assert inbound_sms_process(message_id=texts[0].pk) == 3
+    with django_capture_on_commit_callbacks() as published:
+        _queue_task(world.org_a.pk, texts[0].pk)
+    assert len(published) == 1  # the task started: the next text queues one again
+    cache.delete(_queued(world.org_a.pk))
