@@ -128,17 +128,18 @@ def test_the_beat_finds_a_text_whose_task_was_lost(
 def test_a_text_that_cannot_be_acted_on_waits_for_review_without_holding_up_the_others(
     world: World, outreach, monkeypatch
 ):
-    import leads.outreach.services.inbound as inbound
+    from leads.services.people import people_record_opt_out as record
 
     texts = _stops(world, 3, 400)
-    record = inbound.people_record_opt_out
 
     def failing_for_the_second(*, opting_out, **kwargs):
         if any(person.phone == texts[1].from_number for person, *_ in opting_out):
             raise ValueError("a fault in acting on that text")
         return record(opting_out=opting_out, **kwargs)
 
-    monkeypatch.setattr(inbound, "people_record_opt_out", failing_for_the_second)
+    monkeypatch.setattr(
+        "leads.outreach.services.inbound.people_record_opt_out", failing_for_the_second
+    )
 
     assert inbound_sms_process(message_id=texts[0].pk) == 2
 
