@@ -27,6 +27,7 @@ from leads.models import Activity, ActivityKind, Lead, Status
 from leads.outreach.models import OutboundMessage
 from leads.outreach.services.sending import message_deliver
 from prescreen.models import PrescreenResponse
+from records.dates import site_today
 from reporting.rollups import cohorts_rebuild
 from scheduling.models import Appointment
 from scheduling.reminders import appointment_reminders_queue
@@ -145,7 +146,9 @@ def test_from_interest_to_a_records_request(new_page, live_server, world, settin
     # The practice sends the record; the coordinator marks it received and reviews it.
     panel.get_by_role("link", name="Mark received").click()
     form = panel.locator("form")
-    form.get_by_label("Date of the record").fill(timezone.localdate().isoformat())
+    # The site's today (the server's UTC date is a day ahead of Chicago's after 18:00 there).
+    today = site_today(lead.study_site.site, timezone.now())
+    form.get_by_label("Date of the record").fill(today.isoformat())
     form.get_by_role("button", name="Mark the record received").click()
     panel.get_by_role("link", name="Review").click()
     form = panel.locator("form")
