@@ -1,6 +1,6 @@
-"""Redis stopped: the public form, the intake API, sign-in, the queue, a lead edit and sending an
-e-mail all keep working, and every submission becomes a lead exactly once (and the e-mail goes)
-after Redis is back.
+"""Redis stopped: the public form, the intake API, sign-in, the queue, a lead edit, sending an
+e-mail and a STOP text all keep working, and every submission becomes a lead exactly once (and
+the e-mail goes, and the opt-out is recorded) after Redis is back.
 
 The test runs the product as deployed: gunicorn and a worker with beat, on a Redis of its own
 that it stops and starts (never the machine's shared one).
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-from leads.models import Lead, Submission
-from leads.outreach.models import OutboundMessage
+from leads.models import Lead, OptOut, Submission
+from leads.outreach.models import InboundMessage, OutboundMessage, OutreachSettings
 from tests.conftest import World
 from tests.factories import PASSWORD, new_lead
 from tests.leads.api.conftest import LEADS_URL, lead_body, make_key
@@ -52,6 +52,7 @@ def test_with_redis_stopped_nothing_fails_and_nothing_is_lost(world: World, stac
     coordinator = world.coordinator.user
     _real_password(coordinator)
     lead = new_lead(study_site=world.study_site_a, owner=world.coordinator)
+    outreach = OutreachSettings.objects.create(organization=world.org_a)
     key = make_key(world)
     leads_before = Lead.objects.count()
     stack.start_web()
@@ -105,6 +106,16 @@ def test_with_redis_stopped_nothing_fails_and_nothing_is_lost(world: World, stac
     assert sent.status == 302, sent.body[:300]
     message = OutboundMessage.objects.get(lead=lead)
     assert message.status == OutboundMessage.Status.QUEUED
+    stop = Browser(stack.base).request(
+        "POST",
+        f"/outreach/sms/{outreach.webhook_token}/",
+        body=json.dumps(
+            {"from": lead.person.phone, "body": "STOP", "id": "SM-redis-down"}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert stop.status == 200, stop.body[:300]
+    assert InboundMessage.objects.filter(provider_id="SM-redis-down").exists()  # kept
 
     # Kept, every one of them; the web form's leads wait for a worker and the broker.
     assert Submission.objects.count() == FORMS + 1
@@ -131,4 +142,10 @@ def test_with_redis_stopped_nothing_fails_and_nothing_is_lost(world: World, stac
         lambda: OutboundMessage.objects.get(pk=message.pk).status in ("sent", "held"),
         60,
         "the e-mail queued while Redis was down to be sent",
+    )
+    # The STOP kept while Redis was down is acted on once it is back.
+    wait_until(
+        lambda: OptOut.objects.filter(person=lead.person, channel="sms").exists(),
+        60,
+        "the STOP texted while Redis was down to be recorded",
     )

@@ -127,8 +127,10 @@ def _queue_task(organization_id: int, message_id: int) -> None:
     """Queue the worker's task, unless one is queued for the organization and not started yet:
     that one will find this text too (it clears the mark before it reads what waits). One task
     for a burst of texts, not one a text. A lost task leaves the mark for QUEUED_MARK at most;
-    the beat finds its texts."""
-    if redis_breaker.available() and not cache.add(_queued(organization_id), 1, QUEUED_MARK):
+    the beat finds its texts. With Redis down (or failing just now) the task waits in the
+    outbox, as every task does."""
+    marked = redis_breaker.available() and cache.add(_queued(organization_id), 1, QUEUED_MARK)
+    if not marked and redis_breaker.available():  # not a failure: the mark is there
         return
     enqueue_swept(PROCESS_TASK, message_id)
 
@@ -172,10 +174,18 @@ def _set_aside(organization_id: int) -> None:
             organization_id=organization_id, processed_at__isnull=True, channel=MessageChannel.SMS
         )
         .order_by("id")
-        .values_list("id", flat=True)[:1]
+        .first()
     )
-    InboundMessage.objects.filter(pk__in=list(first)).update(
-        processed_at=timezone.now(), needs_review=True
+    if first is None:
+        return
+    first.processed_at, first.needs_review = timezone.now(), True
+    first.save(update_fields=["processed_at", "needs_review"])
+    audit_record(
+        action="message.set_aside",
+        organization_id=organization_id,
+        obj=first,
+        changes={"needs_review": {"new": True}},
+        reason="It could not be acted on (logged): a person looks at it.",
     )
 
 
