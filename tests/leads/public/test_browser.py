@@ -45,6 +45,7 @@ def _no_rate_limit(settings):
 
 
 def _width(page: Page) -> int:
+    page.wait_for_load_state()  # not mid-navigation, when the document has no element yet
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
